@@ -1,0 +1,32 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export const TEST_AUTH_TOKENS = [
+	{ token: "admin-token", tenant: "admin-tenant", user: "admin", roles: ["admin"] },
+	{ token: "owner-token", tenant: "tenant-a", user: "alice", roles: ["member"] },
+	{ token: "other-token", tenant: "tenant-b", user: "bob", roles: ["member"] },
+];
+
+export default defineConfig(async () => {
+	const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+	return {
+		plugins: [
+			cloudflareTest({
+				wrangler: { configPath: "./wrangler.toml" },
+				miniflare: {
+					bindings: {
+						TEST_MIGRATIONS: migrations,
+						AUTH_TOKENS: JSON.stringify(TEST_AUTH_TOKENS),
+						IMAGE_PROPERTY_QUOTA: "10",
+					},
+				},
+			}),
+		],
+		test: {
+			include: ["test/{unit,metadata,storage,api}/**/*.test.ts"],
+			setupFiles: ["./test/setup/apply-migrations.ts"],
+			globals: true,
+		},
+	};
+});
