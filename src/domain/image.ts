@@ -1,0 +1,79 @@
+/** The statuses an image can have through the v1 API (contract §8). */
+export const IMAGE_STATUSES = [
+	"queued",
+	"saving",
+	"active",
+	"killed",
+	"deleted",
+	"pending_delete",
+	"deactivated",
+] as const;
+export type ImageStatus = (typeof IMAGE_STATUSES)[number];
+
+/** An image record as clients see it (contract §3.1, plus Glance v2's multihash fields). */
+export interface Image {
+	id: string;
+	name: string | null;
+	status: ImageStatus;
+	size: number | null;
+	virtual_size: number | null;
+	checksum: string | null;
+	os_hash_algo: string | null;
+	os_hash_value: string | null;
+	disk_format: string | null;
+	container_format: string | null;
+	min_disk: number;
+	min_ram: number;
+	is_public: boolean;
+	owner: string | null;
+	protected: boolean;
+	created_at: string;
+	updated_at: string;
+	deleted_at: string | null;
+	deleted: boolean;
+	properties: Record<string, string>;
+}
+
+/** An image as stored: the public record plus what never leaves the server. */
+export interface StoredImage extends Image {
+	/** R2 object key reserved for the image's bytes; never exposed except as the r2:// location. */
+	object_key: string;
+	/** Why an image was killed, in words a user understands; null otherwise. */
+	status_reason: string | null;
+}
+
+/** What a client asked for, from either the JSON body or the x-image-meta-* headers. */
+export interface ImageMetaInput {
+	id?: string | null;
+	name?: string | null;
+	disk_format?: string | null;
+	container_format?: string | null;
+	size?: number | null;
+	virtual_size?: number | null;
+	checksum?: string | null;
+	min_disk?: number | null;
+	min_ram?: number | null;
+	is_public?: boolean;
+	protected?: boolean;
+	owner?: string | null;
+	status?: string | null;
+	os_hash_algo?: string | null;
+	os_hash_value?: string | null;
+	/** Property values; null means "remove this property". */
+	properties?: Record<string, string | null>;
+}
+
+/** Glance's timestamp format: UTC, microseconds, no zone suffix (contract §3.1). */
+export function glanceTimestamp(date: Date = new Date()): string {
+	return `${date.toISOString().slice(0, 23)}000`;
+}
+
+/** The object key reserved for an image's bytes: derived from the id, which is never reused. */
+export function objectKeyFor(imageId: string): string {
+	return `images/${imageId}`;
+}
+
+export function publicImage(image: StoredImage): Image {
+	const { object_key: _key, status_reason: _reason, ...rest } = image;
+	return rest;
+}
