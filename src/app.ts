@@ -1,0 +1,29 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./env";
+import { notFound, renderError } from "./errors";
+import { requireToken } from "./middleware/auth";
+import { requestContext } from "./middleware/request-context";
+import { type AppDeps, defaultDeps, services } from "./middleware/services";
+import { imageRoutes } from "./routes/images";
+import { versionRoutes } from "./routes/versions";
+
+/** Glance accepted these prefixes for the v1 API (contract §2.1). */
+const V1_PREFIXES = ["/v1", "/v1.0", "/v1.1"] as const;
+
+/** Builds the application; tests pass their own deps (e.g. a blob store that fails). */
+export function createApp(overrides: Partial<AppDeps> = {}) {
+	const deps: AppDeps = { ...defaultDeps, ...overrides };
+	const app = new Hono<AppEnv>();
+
+	app.use(requestContext());
+	app.route("/", versionRoutes());
+
+	const v1 = new Hono<AppEnv>();
+	v1.use(requireToken(), services(deps));
+	v1.route("/", imageRoutes());
+	for (const prefix of V1_PREFIXES) app.route(prefix, v1);
+
+	app.notFound((c) => renderError(notFound("The resource could not be found."), c));
+	app.onError((err, c) => renderError(err, c));
+	return app;
+}

@@ -1,0 +1,57 @@
+import {
+	DEFAULT_CONTAINER_FORMATS,
+	DEFAULT_DISK_FORMATS,
+	DEFAULT_IMAGE_SIZE_CAP,
+	DEFAULT_PROPERTY_QUOTA,
+} from "./domain/glance-rules";
+import type { Env } from "./env";
+import { ApiError } from "./errors";
+
+/** Operator settings, parsed from vars once per request (cheap: a few short strings). */
+export interface Config {
+	bucketName: string;
+	diskFormats: ReadonlySet<string>;
+	containerFormats: ReadonlySet<string>;
+	imageSizeCap: number;
+	/** Max properties per image; negative means unlimited (Glance's convention). */
+	propertyQuota: number;
+	adminRole: string;
+	/** Largest single request body accepted; 0 means unlimited. */
+	maxRequestBytes: number;
+	/** Base URL used in Location headers and the versions document; null = the request's origin. */
+	publicEndpoint: string | null;
+}
+
+function list(raw: string | undefined, fallback: readonly string[]): ReadonlySet<string> {
+	const items = (raw ?? "")
+		.split(",")
+		.map((s) => s.trim())
+		.filter(Boolean);
+	return new Set(items.length > 0 ? items : fallback);
+}
+
+function integer(name: string, raw: string | undefined, fallback: number): number {
+	if (raw === undefined || raw.trim() === "") return fallback;
+	const n = Number(raw);
+	if (!Number.isSafeInteger(n)) {
+		throw new ApiError(500, `Server misconfigured: ${name} must be an integer, got '${raw}'.`);
+	}
+	return n;
+}
+
+export function loadConfig(env: Env): Config {
+	return {
+		bucketName: env.R2_BUCKET_NAME?.trim() || "glance-edge-images",
+		diskFormats: list(env.DISK_FORMATS, DEFAULT_DISK_FORMATS),
+		containerFormats: list(env.CONTAINER_FORMATS, DEFAULT_CONTAINER_FORMATS),
+		imageSizeCap: integer("IMAGE_SIZE_CAP", env.IMAGE_SIZE_CAP, DEFAULT_IMAGE_SIZE_CAP),
+		propertyQuota: integer(
+			"IMAGE_PROPERTY_QUOTA",
+			env.IMAGE_PROPERTY_QUOTA,
+			DEFAULT_PROPERTY_QUOTA,
+		),
+		adminRole: (env.ADMIN_ROLE?.trim() || "admin").toLowerCase(),
+		maxRequestBytes: integer("MAX_REQUEST_BYTES", env.MAX_REQUEST_BYTES, 0),
+		publicEndpoint: env.PUBLIC_ENDPOINT?.trim().replace(/\/+$/, "") || null,
+	};
+}

@@ -1,0 +1,23 @@
+import type { Identity } from "../identity/identity";
+import type { Image } from "./image";
+
+/**
+ * Who may see an image (contract §9): admins see everything, deleted tombstones included;
+ * everyone else sees public images, images without an owner, their own, and those shared with
+ * them. Invisible images answer 404, never 403.
+ */
+export function canSee(image: Image, who: Identity, isMember: boolean): boolean {
+	if (who.isAdmin) return true;
+	if (image.deleted) return false;
+	return (
+		image.is_public ||
+		image.owner === null ||
+		(who.tenant !== null && image.owner === who.tenant) ||
+		isMember
+	);
+}
+
+/** Who may change or delete an image: admins, and the owning tenant (never for owner-less images). */
+export function canModify(image: Image, who: Identity): boolean {
+	return who.isAdmin || (who.tenant !== null && image.owner === who.tenant);
+}

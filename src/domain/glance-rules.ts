@@ -1,0 +1,122 @@
+/**
+ * Glance v1's rules as data, in one place (contract §4, §6, §7, §9).
+ * Handlers and services look things up here instead of repeating `if`s.
+ */
+
+/** x-image-meta-<field> names the v1 API accepts (after dash → underscore); anything else is a 400. */
+export const HEADER_FIELDS = [
+	"location",
+	"size",
+	"is_public",
+	"disk_format",
+	"container_format",
+	"name",
+	"status",
+	"copy_from",
+	"uri",
+	"checksum",
+	"created_at",
+	"updated_at",
+	"deleted_at",
+	"min_ram",
+	"min_disk",
+	"owner",
+	"store",
+	"id",
+	"protected",
+	"deleted",
+	"virtual_size",
+	// Ours: HEAD reports the multihash, so a client echoing HEAD's headers back must not get a 400.
+	"os_hash_algo",
+	"os_hash_value",
+] as const;
+export type HeaderField = (typeof HEADER_FIELDS)[number];
+
+export const INTEGER_FIELDS = ["size", "min_disk", "min_ram", "virtual_size"] as const;
+export const BOOLEAN_FIELDS = ["is_public", "protected", "deleted"] as const;
+export const TIMESTAMP_FIELDS = ["created_at", "updated_at", "deleted_at"] as const;
+
+/** Glance's lenient boolean: these strings (any case) are true, every other string is false. */
+export const TRUE_STRINGS = new Set(["true", "1", "yes", "on", "y", "t"]);
+
+/** Fields no client may change (403 when a different value is sent, no-op when equal). */
+export const READ_ONLY_FIELDS = ["id", "status", "os_hash_algo", "os_hash_value"] as const;
+/** Fields only admins may change once an image is active or deactivated. */
+export const ACTIVE_IMMUTABLE_FIELDS = ["size", "checksum"] as const;
+export const ACTIVE_IMMUTABLE_STATUSES = ["active", "deactivated"] as const;
+/** Timestamps and the deleted flag sent on update are silently dropped (contract §4.1). */
+export const IGNORED_ON_UPDATE = ["created_at", "updated_at", "deleted_at", "deleted"] as const;
+
+export const DEFAULT_DISK_FORMATS = [
+	"ami",
+	"ari",
+	"aki",
+	"vhd",
+	"vhdx",
+	"vmdk",
+	"raw",
+	"qcow2",
+	"vdi",
+	"iso",
+	"ploop",
+] as const;
+export const DEFAULT_CONTAINER_FORMATS = [
+	"ami",
+	"ari",
+	"aki",
+	"bare",
+	"ovf",
+	"ova",
+	"docker",
+] as const;
+/** If either format is one of these, both must be the same (contract §6). */
+export const AMAZON_FORMATS = new Set(["aki", "ari", "ami"]);
+
+/** The only store this registry has; `x-image-meta-store` may name it and nothing else. */
+export const STORES = new Set(["r2"]);
+
+export const MAX_NAME_LENGTH = 255;
+export const MAX_CHECKSUM_LENGTH = 32;
+/** min_disk / min_ram are 32-bit signed integers in Glance's database. */
+export const MAX_MIN_VALUE = 2_147_483_647;
+export const MAX_PROPERTY_KEY_LENGTH = 255;
+export const MAX_PROPERTY_VALUE_LENGTH = 65_535;
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+export const DEFAULT_IMAGE_SIZE_CAP = 1_099_511_627_776;
+export const DEFAULT_PROPERTY_QUOTA = 128;
+
+/** Guarded state transitions: an upload or delete may only start from these statuses. */
+export const TRANSITIONS = {
+	startUpload: { from: ["queued"], to: "saving" },
+	finishUpload: { from: ["saving"], to: "active" },
+	kill: { from: ["queued", "saving"], to: "killed" },
+	delete: { from: ["queued", "saving", "active", "killed", "deactivated"], to: "deleted" },
+} as const;
+
+/** Messages clients and tests match on; the wording is Glance's where Glance had one. */
+export const MESSAGES = {
+	badHeader: (header: string) => `Bad header: ${header}`,
+	notInteger: (field: string, value: string) =>
+		`Cannot convert image ${field} '${value}' to an integer.`,
+	negative: (field: string) => `Cannot be a negative value: ${field}.`,
+	outOfRange: (field: string) => `'${field}' value out of range`,
+	badTime: (field: string, value: string) => `Invalid time format for ${field}: '${value}'`,
+	invalidDiskFormat: (v: string) => `Invalid disk format '${v}' for image.`,
+	invalidContainerFormat: (v: string) => `Invalid container format '${v}' for image.`,
+	amazonMix:
+		"Invalid mix of disk and container formats. When setting a disk or container format to one of 'aki', 'ari', or 'ami', the container and disk formats must match.",
+	nameTooLong: (n: number) => `Image name too long: ${n}`,
+	checksumTooLong: (v: string) => `Invalid checksum '${v}': can't exceed 32 characters`,
+	tooLarge: (cap: number) => `Denying attempt to upload image larger than ${cap} bytes.`,
+	invalidStore: (s: string) => `Required store ${s} is invalid`,
+	invalidId: "Invalid image id format",
+	duplicateId: (id: string) => `An image with identifier ${id} already exists`,
+	externalSource: (uri: string) => `External sources are not supported: '${uri}'`,
+	propertyQuota: (attempted: number, max: number) =>
+		`The limit has been exceeded on the number of allowed image properties. Attempted: ${attempted}, Maximum: ${max}`,
+	publicizeForbidden:
+		"Not allowed to set is_public=true: only administrators can publicize images.",
+	notSpecified: (what: string) => `${what} is not specified.`,
+	imageNotFound: (id: string) => `Image with identifier ${id} not found`,
+} as const;

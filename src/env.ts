@@ -1,0 +1,29 @@
+import type { Config } from "./config";
+import type { Identity } from "./identity/identity";
+import type { ImageRepository } from "./metadata/image-repository";
+import type { BlobStore } from "./storage/blob-store";
+
+/** Bindings and vars from wrangler.toml (secrets: AUTH_TOKENS). */
+export interface Env {
+	DB: D1Database;
+	IMAGES: R2Bucket;
+	R2_BUCKET_NAME?: string;
+	DISK_FORMATS?: string;
+	CONTAINER_FORMATS?: string;
+	IMAGE_SIZE_CAP?: string;
+	IMAGE_PROPERTY_QUOTA?: string;
+	ADMIN_ROLE?: string;
+	MAX_REQUEST_BYTES?: string;
+	PUBLIC_ENDPOINT?: string;
+	AUTH_TOKENS?: string;
+}
+
+export interface AppVariables {
+	requestId: string;
+	config: Config;
+	identity: Identity;
+	images: ImageRepository;
+	blobs: BlobStore;
+}
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -1,0 +1,69 @@
+import * as v from "valibot";
+import { ApiError } from "../errors";
+import type { Identity } from "./identity";
+
+const TokenEntrySchema = v.pipe(
+	v.object({
+		token: v.optional(v.pipe(v.string(), v.minLength(1))),
+		token_sha256: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-fA-F]{64}$/))),
+		tenant: v.pipe(v.string(), v.minLength(1)),
+		user: v.optional(v.string()),
+		roles: v.optional(v.array(v.string()), []),
+	}),
+	v.check(
+		(e) => (e.token === undefined) !== (e.token_sha256 === undefined),
+		"each entry needs exactly one of token or token_sha256",
+	),
+);
+const TokenListSchema = v.array(TokenEntrySchema);
+
+const encoder = new TextEncoder();
+
+async function sha256(text: string): Promise<Uint8Array> {
+	return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+}
+
+function fromHex(hex: string): Uint8Array {
+	const out = new Uint8Array(hex.length / 2);
+	for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+	return out;
+}
+
+/**
+ * Resolves a token against the AUTH_TOKENS list. Every entry is compared as a SHA-256 digest
+ * with a constant-time compare, so neither the length nor a prefix of a configured token can be
+ * learned from response times; all entries are checked whichever matches.
+ */
+export async function resolveStaticToken(
+	rawConfig: string | undefined,
+	token: string,
+	adminRole: string,
+): Promise<Identity | null> {
+	if (!rawConfig) return null;
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(rawConfig);
+	} catch {
+		throw new ApiError(500, "Server misconfigured: AUTH_TOKENS is not valid JSON.");
+	}
+	const result = v.safeParse(TokenListSchema, parsed);
+	if (!result.success) {
+		throw new ApiError(500, `Server misconfigured: AUTH_TOKENS: ${result.issues[0].message}.`);
+	}
+	const presented = await sha256(token);
+	let match: (typeof result.output)[number] | null = null;
+	for (const entry of result.output) {
+		const expected = entry.token_sha256
+			? fromHex(entry.token_sha256)
+			: await sha256(entry.token ?? "");
+		if (crypto.subtle.timingSafeEqual(presented, expected) && match === null) match = entry;
+	}
+	if (!match) return null;
+	const roles = match.roles;
+	return {
+		tenant: match.tenant,
+		user: match.user ?? null,
+		roles,
+		isAdmin: roles.some((r) => r.toLowerCase() === adminRole),
+	};
+}

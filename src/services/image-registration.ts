@@ -1,0 +1,93 @@
+import type { Config } from "../config";
+import { MESSAGES } from "../domain/glance-rules";
+import {
+	glanceTimestamp,
+	type ImageMetaInput,
+	objectKeyFor,
+	type StoredImage,
+} from "../domain/image";
+import {
+	applyFormatRules,
+	canonicalUuid,
+	checkDeclaredSize,
+	type FieldNamer,
+} from "../domain/validate-image-meta";
+import { badRequest, conflict, forbidden, payloadTooLarge } from "../errors";
+import type { Identity } from "../identity/identity";
+import { DuplicateImageError, type ImageRepository } from "../metadata/image-repository";
+
+export interface RegistrationDeps {
+	images: ImageRepository;
+	config: Config;
+	identity: Identity;
+}
+
+/** More properties than the configured quota → 413 with Glance's message (negative = unlimited). */
+export function checkPropertyQuota(count: number, quota: number): void {
+	if (quota >= 0 && count > quota) throw payloadTooLarge(MESSAGES.propertyQuota(count, quota));
+}
+
+/**
+ * Validates a registration and stores it as a new image (contract §5.2, design.md §1).
+ * Every check runs before the single insert, so a refused registration writes nothing.
+ * name, disk_format and container_format are required (design.md §2).
+ */
+export async function registerImage(
+	deps: RegistrationDeps,
+	meta: ImageMetaInput,
+	fieldName: FieldNamer,
+	status: "queued" | "active" = "queued",
+): Promise<StoredImage> {
+	const { config, identity } = deps;
+	applyFormatRules(meta, config, fieldName);
+	if (meta.name == null) throw badRequest(MESSAGES.notSpecified("Image name"), fieldName("name"));
+	if (meta.disk_format == null)
+		throw badRequest(MESSAGES.notSpecified("Disk format"), fieldName("disk_format"));
+	if (meta.container_format == null) {
+		throw badRequest(MESSAGES.notSpecified("Container format"), fieldName("container_format"));
+	}
+	checkDeclaredSize(meta.size, config.imageSizeCap, fieldName("size"));
+	if (meta.is_public === true && !identity.isAdmin) {
+		throw forbidden(MESSAGES.publicizeForbidden, fieldName("is_public"));
+	}
+	const properties: Record<string, string> = {};
+	for (const [key, value] of Object.entries(meta.properties ?? {})) {
+		if (value !== null) properties[key] = value;
+	}
+	checkPropertyQuota(Object.keys(properties).length, config.propertyQuota);
+
+	const id = meta.id ? canonicalUuid(meta.id) : crypto.randomUUID();
+	const now = glanceTimestamp();
+	const image: StoredImage = {
+		id,
+		name: meta.name,
+		status,
+		size: meta.size ?? 0,
+		virtual_size: meta.virtual_size ?? null,
+		checksum: meta.checksum ?? null,
+		os_hash_algo: null,
+		os_hash_value: null,
+		disk_format: meta.disk_format,
+		container_format: meta.container_format,
+		min_disk: meta.min_disk ?? 0,
+		min_ram: meta.min_ram ?? 0,
+		is_public: meta.is_public ?? false,
+		// Glance: only admins may choose the owner; anyone else's value is silently ignored.
+		owner: identity.isAdmin && meta.owner !== undefined ? meta.owner : identity.tenant,
+		protected: meta.protected ?? false,
+		created_at: now,
+		updated_at: now,
+		deleted_at: null,
+		deleted: false,
+		properties,
+		object_key: objectKeyFor(id),
+		status_reason: null,
+	};
+	try {
+		await deps.images.insert(image);
+	} catch (err) {
+		if (err instanceof DuplicateImageError) throw conflict(MESSAGES.duplicateId(id));
+		throw err;
+	}
+	return image;
+}
