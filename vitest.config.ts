@@ -19,6 +19,7 @@ export default defineConfig(async () => {
 						TEST_MIGRATIONS: migrations,
 						AUTH_TOKENS: JSON.stringify(TEST_AUTH_TOKENS),
 						IMAGE_PROPERTY_QUOTA: "10",
+						UPLOAD_PART_BYTES: String(5 * 1024 * 1024),
 					},
 				},
 			}),

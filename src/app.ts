@@ -4,7 +4,8 @@ import { notFound, renderError } from "./errors";
 import { requireToken } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";
 import { type AppDeps, defaultDeps, services } from "./middleware/services";
-import { imageRoutes } from "./routes/images";
+import { imageCollectionRoutes } from "./routes/image-collection";
+import { imageItemRoutes } from "./routes/image-item";
 import { versionRoutes } from "./routes/versions";
 
 /** Glance accepted these prefixes for the v1 API (contract §2.1). */
@@ -20,7 +21,8 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 
 	const v1 = new Hono<AppEnv>();
 	v1.use(requireToken(), services(deps));
-	v1.route("/", imageRoutes());
+	v1.route("/", imageCollectionRoutes());
+	v1.route("/", imageItemRoutes());
 	for (const prefix of V1_PREFIXES) app.route(prefix, v1);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));

@@ -18,6 +18,8 @@ export interface Config {
 	adminRole: string;
 	/** Largest single request body accepted; 0 means unlimited. */
 	maxRequestBytes: number;
+	/** Part size for bodies of unknown length, streamed to R2 as a multipart upload. */
+	uploadPartBytes: number;
 	/** Base URL used in Location headers and the versions document; null = the request's origin. */
 	publicEndpoint: string | null;
 }
@@ -52,6 +54,7 @@ export function loadConfig(env: Env): Config {
 		),
 		adminRole: (env.ADMIN_ROLE?.trim() || "admin").toLowerCase(),
 		maxRequestBytes: integer("MAX_REQUEST_BYTES", env.MAX_REQUEST_BYTES, 0),
+		uploadPartBytes: integer("UPLOAD_PART_BYTES", env.UPLOAD_PART_BYTES, 8 * 1024 * 1024),
 		publicEndpoint: env.PUBLIC_ENDPOINT?.trim().replace(/\/+$/, "") || null,
 	};
 }

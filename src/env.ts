@@ -15,6 +15,7 @@ export interface Env {
 	ADMIN_ROLE?: string;
 	MAX_REQUEST_BYTES?: string;
 	PUBLIC_ENDPOINT?: string;
+	UPLOAD_PART_BYTES?: string;
 	AUTH_TOKENS?: string;
 }
 

@@ -119,4 +119,20 @@ export const MESSAGES = {
 		"Not allowed to set is_public=true: only administrators can publicize images.",
 	notSpecified: (what: string) => `${what} is not specified.`,
 	imageNotFound: (id: string) => `Image with identifier ${id} not found`,
+	notActive: (id: string) => `Image ${id} is not active`,
+	deactivated: (id: string) => `Image ${id} is deactivated`,
+	unqueued: "Cannot upload to an unqueued image",
+	contentType: "Content-Type must be application/octet-stream",
+	sizeMismatch: (supplied: number, actual: number) =>
+		`Supplied size (${supplied}) and size generated from uploaded image (${actual}) did not match. Setting image status to 'killed'.`,
+	checksumMismatch: (supplied: string, actual: string) =>
+		`Supplied checksum (${supplied}) and checksum generated from uploaded image (${actual}) did not match. Setting image status to 'killed'.`,
+	disconnected: "Client disconnected before sending all data to backend",
+	requestTooLarge: (limit: number) =>
+		`This endpoint accepts request bodies of at most ${limit} bytes. Upload larger images in parts with an upload session (see the README, "Large images").`,
+	storeFailed:
+		"The image store failed while writing the image data; the upload can be retried with a new image.",
+	deletedDuringUpload: "Image was deleted while it was being uploaded; its data has been removed.",
+	tooManyParts: (partSize: number) =>
+		`An upload of unknown length is limited to 10000 parts of ${partSize} bytes; send Content-Length or x-image-meta-size.`,
 } as const;

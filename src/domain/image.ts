@@ -40,6 +40,8 @@ export interface StoredImage extends Image {
 	object_key: string;
 	/** Why an image was killed, in words a user understands; null otherwise. */
 	status_reason: string | null;
+	/** When bytes started arriving; the sweeper kills uploads that stall. */
+	upload_started_at: string | null;
 }
 
 /** What a client asked for, from either the JSON body or the x-image-meta-* headers. */
@@ -74,6 +76,6 @@ export function objectKeyFor(imageId: string): string {
 }
 
 export function publicImage(image: StoredImage): Image {
-	const { object_key: _key, status_reason: _reason, ...rest } = image;
+	const { object_key: _key, status_reason: _reason, upload_started_at: _started, ...rest } = image;
 	return rest;
 }

@@ -8,6 +8,7 @@ import { hasBody, mediaType, readJsonBody } from "./json-body";
 import { parseOrThrow } from "./validate";
 
 export interface ImageRequest {
+	form: "json" | "headers";
 	meta: ImageMetaInput;
 	/** Names a field the way the client sent it: a JSON key or an x-image-meta-* header. */
 	fieldName: FieldNamer;
@@ -55,7 +56,7 @@ export async function readImageRequest(
 		}
 		const meta = parseOrThrow(CreateImageJsonSchema, body, jsonName) as ImageMetaInput;
 		normalizeProperties(meta);
-		return { meta, fieldName: jsonName, hasData: false };
+		return { form: "json", meta, fieldName: jsonName, hasData: false };
 	}
 	const meta = parseOrThrow(ImageMetaSchema, parseImageMetaHeaders(request.headers), headerName);
 	if (withBody && type !== "application/octet-stream") {
@@ -64,7 +65,7 @@ export async function readImageRequest(
 			: "application/octet-stream";
 		throw badRequest(`Content-Type must be ${expected}`, "Content-Type");
 	}
-	return { meta, fieldName: headerName, hasData: withBody };
+	return { form: "headers", meta, fieldName: headerName, hasData: withBody };
 }
 
 function isWrapped(body: unknown): body is { image: unknown } {

@@ -94,6 +94,7 @@ export function rowToImage(row: ImageRow, properties: Record<string, string>): S
 		properties,
 		object_key: row.object_key,
 		status_reason: row.status_reason,
+		upload_started_at: row.upload_started_at,
 	};
 }
 

@@ -36,7 +36,7 @@ export async function registerImage(
 	deps: RegistrationDeps,
 	meta: ImageMetaInput,
 	fieldName: FieldNamer,
-	status: "queued" | "active" = "queued",
+	status: "queued" | "saving" = "queued",
 ): Promise<StoredImage> {
 	const { config, identity } = deps;
 	applyFormatRules(meta, config, fieldName);
@@ -82,6 +82,7 @@ export async function registerImage(
 		properties,
 		object_key: objectKeyFor(id),
 		status_reason: null,
+		upload_started_at: status === "saving" ? now : null,
 	};
 	try {
 		await deps.images.insert(image);

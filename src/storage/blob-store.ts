@@ -1,7 +1,7 @@
 /** What the store reports after bytes were written. */
 export interface StoredBlob {
 	size: number;
-	/** Hex MD5 of the bytes when the store knows it (single-part objects), else null. */
+	/** Hex MD5 of the bytes when the store computed it (single-part objects), else null. */
 	md5: string | null;
 }
 
@@ -14,8 +14,22 @@ export interface BlobBody {
 	body: ReadableStream<Uint8Array>;
 	/** Size of the whole object. */
 	size: number;
-	/** The part of the object `body` holds, when a range was asked for. */
-	range?: ByteRange;
+}
+
+export interface UploadedPart {
+	partNumber: number;
+	etag: string;
+}
+
+/** An object being written in parts; all parts but the last have the same size. */
+export interface MultipartWrite {
+	readonly uploadId: string;
+	uploadPart(
+		partNumber: number,
+		bytes: Uint8Array | ReadableStream<Uint8Array>,
+	): Promise<UploadedPart>;
+	complete(parts: UploadedPart[]): Promise<StoredBlob>;
+	abort(): Promise<void>;
 }
 
 /**
@@ -23,8 +37,9 @@ export interface BlobBody {
  */
 export interface BlobStore {
 	/**
-	 * Streams exactly `length` bytes to `key`. Rejects, leaving no object, if the stream ends
-	 * early, errors, or (when `md5` is given) the bytes do not hash to it.
+	 * Writes `body`, a stream of known length (a request body, or the readable side of a
+	 * FixedLengthStream of `length` bytes), to `key`. Rejects, leaving no object, if the stream
+	 * errors or ends early, or (when `md5` is given) the bytes do not hash to it.
 	 */
 	put(
 		key: string,
@@ -32,7 +47,9 @@ export interface BlobStore {
 		length: number,
 		options?: { md5?: string },
 	): Promise<StoredBlob>;
-	/** The object (or the asked-for range of it), or null when there is none. */
+	/** Starts writing `key` in parts. */
+	startMultipart(key: string): Promise<MultipartWrite>;
+	/** The object (or `range` of it), or null when there is none. */
 	get(key: string, range?: ByteRange): Promise<BlobBody | null>;
 	/** Removes the object; removing a missing object is not an error. */
 	delete(key: string): Promise<void>;

@@ -1,8 +1,19 @@
-import type { BlobBody, BlobStore, ByteRange, StoredBlob } from "./blob-store";
+import type {
+	BlobBody,
+	BlobStore,
+	ByteRange,
+	MultipartWrite,
+	StoredBlob,
+	UploadedPart,
+} from "./blob-store";
 
-function hex(buffer: ArrayBuffer): string {
-	return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+export function toHex(buffer: ArrayBuffer): string {
+	let out = "";
+	for (const byte of new Uint8Array(buffer)) out += byte.toString(16).padStart(2, "0");
+	return out;
 }
+
+const HTTP_METADATA = { contentType: "application/octet-stream" };
 
 export class R2BlobStore implements BlobStore {
 	constructor(private readonly bucket: R2Bucket) {}
@@ -10,30 +21,54 @@ export class R2BlobStore implements BlobStore {
 	async put(
 		key: string,
 		body: ReadableStream<Uint8Array>,
-		length: number,
+		_length: number,
 		options: { md5?: string } = {},
 	): Promise<StoredBlob> {
-		// R2 needs a stream of known length; FixedLengthStream gives one and errors on a short body.
-		const sized = new FixedLengthStream(length);
-		const piping = body.pipeTo(sized.writable);
-		const [object] = await Promise.all([
-			this.bucket.put(key, sized.readable, {
-				httpMetadata: { contentType: "application/octet-stream" },
-				...(options.md5 ? { md5: options.md5 } : {}),
-			}),
-			piping,
-		]);
+		const object = await this.bucket.put(key, body, {
+			httpMetadata: HTTP_METADATA,
+			...(options.md5 ? { md5: options.md5 } : {}),
+		});
 		const md5 = object.checksums.md5;
-		return { size: object.size, md5: md5 ? hex(md5) : null };
+		return { size: object.size, md5: md5 ? toHex(md5) : null };
+	}
+
+	async startMultipart(key: string): Promise<MultipartWrite> {
+		const upload = await this.bucket.createMultipartUpload(key, { httpMetadata: HTTP_METADATA });
+		return new R2MultipartWrite(upload);
 	}
 
 	async get(key: string, range?: ByteRange): Promise<BlobBody | null> {
 		const object = await this.bucket.get(key, range ? { range } : undefined);
 		if (!object) return null;
-		return { body: object.body, size: object.size, ...(range ? { range } : {}) };
+		return { body: object.body, size: object.size };
 	}
 
 	async delete(key: string): Promise<void> {
 		await this.bucket.delete(key);
+	}
+}
+
+class R2MultipartWrite implements MultipartWrite {
+	constructor(private readonly upload: R2MultipartUpload) {}
+
+	get uploadId(): string {
+		return this.upload.uploadId;
+	}
+
+	async uploadPart(
+		partNumber: number,
+		bytes: Uint8Array | ReadableStream<Uint8Array>,
+	): Promise<UploadedPart> {
+		const part = await this.upload.uploadPart(partNumber, bytes);
+		return { partNumber: part.partNumber, etag: part.etag };
+	}
+
+	async complete(parts: UploadedPart[]): Promise<StoredBlob> {
+		const object = await this.upload.complete(parts);
+		return { size: object.size, md5: null };
+	}
+
+	async abort(): Promise<void> {
+		await this.upload.abort();
 	}
 }

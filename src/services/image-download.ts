@@ -1,0 +1,31 @@
+import { MESSAGES } from "../domain/glance-rules";
+import type { StoredImage } from "../domain/image";
+import { ApiError, forbidden, notFound } from "../errors";
+import type { BlobBody, BlobStore, ByteRange } from "../storage/blob-store";
+
+/**
+ * Opens an image's bytes for download (contract §5.4): only active images have data;
+ * deactivated → 403, any other status → 404. A zero-byte image needs no object.
+ */
+export async function openImageData(
+	blobs: BlobStore,
+	image: StoredImage,
+	range?: ByteRange,
+): Promise<BlobBody> {
+	if (image.status === "deactivated") throw forbidden(MESSAGES.deactivated(image.id));
+	if (image.status !== "active") throw notFound(MESSAGES.notActive(image.id));
+	if (image.size === 0)
+		return { body: new Response(new Uint8Array(0)).body as ReadableStream, size: 0 };
+	const blob = await blobs.get(image.object_key, range);
+	if (!blob) {
+		console.error(
+			JSON.stringify({
+				level: "error",
+				msg: "active image has no data in the store",
+				image_id: image.id,
+			}),
+		);
+		throw new ApiError(404, `Image data for ${image.id} could not be found in the store.`);
+	}
+	return blob;
+}

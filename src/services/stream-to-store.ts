@@ -1,0 +1,212 @@
+import type { BlobStore, MultipartWrite, StoredBlob, UploadedPart } from "../storage/blob-store";
+import { toHex } from "../storage/r2-blob-store";
+
+/** The client's body failed or ended before the bytes it promised (a hang-up). */
+export class ClientDisconnectedError extends Error {
+	constructor(
+		readonly received: number,
+		cause?: unknown,
+	) {
+		super(`client stopped sending after ${received} bytes`, { cause });
+		this.name = "ClientDisconnectedError";
+	}
+}
+
+/** The client sent more bytes than it declared. */
+export class TooManyBytesError extends Error {
+	constructor(readonly expected: number) {
+		super(`body longer than the declared ${expected} bytes`);
+		this.name = "TooManyBytesError";
+	}
+}
+
+/** An unknown-length body went past the limit it is allowed. */
+export class StreamLimitError extends Error {
+	constructor(readonly limit: number) {
+		super(`body exceeded ${limit} bytes`);
+		this.name = "StreamLimitError";
+	}
+}
+
+/** The object store failed while taking the bytes. */
+export class StoreWriteError extends Error {
+	constructor(cause: unknown) {
+		super(`object store write failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+			cause,
+		});
+		this.name = "StoreWriteError";
+	}
+}
+
+export interface StreamedBytes {
+	size: number;
+	md5: string;
+	sha512: string;
+}
+
+/** SHA-512 (and optionally MD5) computed natively as chunks pass, without keeping them. */
+class Digests {
+	private readonly sha512 = new crypto.DigestStream("SHA-512");
+	private readonly md5 = new crypto.DigestStream("MD5");
+	private readonly sha512Writer = this.sha512.getWriter();
+	private readonly md5Writer: WritableStreamDefaultWriter<Uint8Array> | null;
+
+	constructor(withMd5: boolean) {
+		this.md5Writer = withMd5 ? this.md5.getWriter() : null;
+	}
+
+	update(chunk: Uint8Array): void {
+		// DigestStream hashes synchronously on write; the promises only report errors.
+		this.sha512Writer.write(chunk).catch(() => {});
+		this.md5Writer?.write(chunk).catch(() => {});
+	}
+
+	async finish(): Promise<{ sha512: string; md5: string | null }> {
+		await this.sha512Writer.close();
+		if (this.md5Writer) await this.md5Writer.close();
+		return {
+			sha512: toHex(await this.sha512.digest),
+			md5: this.md5Writer ? toHex(await this.md5.digest) : null,
+		};
+	}
+}
+
+/** Reads `source` to the end, handing each chunk to `onChunk`; read failures are the client's. */
+async function pump(
+	source: ReadableStream<Uint8Array>,
+	onChunk: (chunk: Uint8Array) => Promise<void> | void,
+): Promise<number> {
+	const reader = source.getReader();
+	let received = 0;
+	try {
+		for (;;) {
+			let result: ReadableStreamReadResult<Uint8Array>;
+			try {
+				result = await reader.read();
+			} catch (err) {
+				throw new ClientDisconnectedError(received, err);
+			}
+			if (result.done) return received;
+			received += result.value.byteLength;
+			await onChunk(result.value);
+		}
+	} catch (err) {
+		reader.cancel(err).catch(() => {});
+		throw err;
+	}
+}
+
+/**
+ * Streams a body of known length into the store, computing SHA-512 on the way; the store
+ * computes (and, given `md5`, verifies) the MD5. Backpressure from the store paces the reads,
+ * so memory stays flat whatever the size.
+ */
+export async function streamKnownLength(
+	blobs: BlobStore,
+	key: string,
+	source: ReadableStream<Uint8Array>,
+	length: number,
+	md5?: string,
+): Promise<StreamedBytes> {
+	const sized = new FixedLengthStream(length);
+	const writer = sized.writable.getWriter();
+	const digests = new Digests(false);
+	const storing = blobs.put(key, sized.readable, length, md5 ? { md5 } : {});
+	// Surfaces a failed put while the pump waits on a write the store will never take.
+	const storeFailed = storing.then(
+		() => new Promise<never>(() => {}),
+		(err) => Promise.reject(new StoreWriteError(err)),
+	);
+	storeFailed.catch(() => {});
+	let received = 0;
+	let stored: StoredBlob;
+	try {
+		received = await pump(source, async (chunk) => {
+			if (received + chunk.byteLength > length) throw new TooManyBytesError(length);
+			received += chunk.byteLength;
+			digests.update(chunk);
+			await Promise.race([writer.write(chunk), storeFailed]);
+		});
+		if (received < length) throw new ClientDisconnectedError(received);
+		await Promise.race([writer.close(), storeFailed]);
+		stored = await storing;
+	} catch (err) {
+		writer.abort(err).catch(() => {});
+		await storing.catch(() => {});
+		if (err instanceof ClientDisconnectedError || err instanceof TooManyBytesError) throw err;
+		throw err instanceof StoreWriteError ? err : new StoreWriteError(err);
+	}
+	const { sha512 } = await digests.finish();
+	if (!stored.md5) throw new StoreWriteError(new Error("the store reported no MD5 for the object"));
+	return { size: received, md5: stored.md5, sha512 };
+}
+
+/**
+ * Streams a body of unknown length (chunked, no declared size) into the store: whole parts of
+ * `partSize` bytes go up one at a time as a multipart upload, so at most one part is held in
+ * memory. A body smaller than one part becomes a plain object. Both digests are computed here
+ * because the store knows no MD5 for multipart objects.
+ */
+export async function streamUnknownLength(
+	blobs: BlobStore,
+	key: string,
+	source: ReadableStream<Uint8Array>,
+	partSize: number,
+	limit: number,
+): Promise<StreamedBytes> {
+	const digests = new Digests(true);
+	let part = new Uint8Array(partSize);
+	let filled = 0;
+	// Held in an object: TypeScript does not see assignments made inside the callbacks.
+	const multipart: { upload: MultipartWrite | null } = { upload: null };
+	const parts: UploadedPart[] = [];
+	const storeStep = async <T>(step: () => Promise<T>): Promise<T> => {
+		try {
+			return await step();
+		} catch (err) {
+			throw new StoreWriteError(err);
+		}
+	};
+	const flush = async (bytes: Uint8Array) => {
+		const current = multipart.upload ?? (await storeStep(() => blobs.startMultipart(key)));
+		multipart.upload = current;
+		parts.push(await storeStep(() => current.uploadPart(parts.length + 1, bytes)));
+	};
+	let size = 0;
+	try {
+		size = await pump(source, async (chunk) => {
+			if (size + chunk.byteLength > limit) throw new StreamLimitError(limit);
+			size += chunk.byteLength;
+			digests.update(chunk);
+			let offset = 0;
+			while (offset < chunk.byteLength) {
+				const n = Math.min(partSize - filled, chunk.byteLength - offset);
+				part.set(chunk.subarray(offset, offset + n), filled);
+				filled += n;
+				offset += n;
+				if (filled === partSize) {
+					await flush(part);
+					part = new Uint8Array(partSize);
+					filled = 0;
+				}
+			}
+		});
+		const upload = multipart.upload;
+		if (upload === null) {
+			const tail = part.subarray(0, filled);
+			await storeStep(() => blobs.put(key, new Response(tail).body ?? emptyStream(), filled));
+		} else {
+			if (filled > 0) await flush(part.subarray(0, filled));
+			await storeStep(() => upload.complete(parts));
+		}
+	} catch (err) {
+		await multipart.upload?.abort().catch(() => {});
+		throw err;
+	}
+	const { sha512, md5 } = await digests.finish();
+	return { size, md5: md5 ?? "", sha512 };
+}
+
+function emptyStream(): ReadableStream<Uint8Array> {
+	return new ReadableStream({ start: (c) => c.close() });
+}
