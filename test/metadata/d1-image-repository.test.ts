@@ -29,6 +29,7 @@ function newImage(overrides: Partial<StoredImage> = {}): StoredImage {
 		properties: {},
 		object_key: objectKeyFor(id),
 		status_reason: null,
+		upload_started_at: null,
 		...overrides,
 	};
 }
