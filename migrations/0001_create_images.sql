@@ -23,8 +23,8 @@ CREATE TABLE images (
   status_reason    TEXT,
   -- set when bytes start arriving; the sweeper kills uploads that stop making progress
   upload_started_at TEXT,
-  -- bumped by every change: metadata updates are compare-and-swap on it
-  revision         INTEGER NOT NULL DEFAULT 0,
+  -- a fresh random token on every change: updates are compare-and-swap on it
+  revision         TEXT NOT NULL,
   created_at       TEXT NOT NULL,
   updated_at       TEXT NOT NULL,
   deleted_at       TEXT,

@@ -128,11 +128,68 @@ export const MESSAGES = {
 	checksumMismatch: (supplied: string, actual: string) =>
 		`Supplied checksum (${supplied}) and checksum generated from uploaded image (${actual}) did not match. Setting image status to 'killed'.`,
 	disconnected: "Client disconnected before sending all data to backend",
+	lengthMismatch: (supplied: number, length: number) =>
+		`Supplied size (${supplied}) and Content-Length (${length}) do not match; nothing was stored.`,
 	requestTooLarge: (limit: number) =>
-		`This endpoint accepts request bodies of at most ${limit} bytes. Upload larger images in parts with an upload session (see the README, "Large images").`,
+		`This service accepts request bodies of at most ${limit} bytes (MAX_REQUEST_BYTES, the edge's request limit); this body is larger.`,
 	storeFailed:
 		"The image store failed while writing the image data; the upload can be retried with a new image.",
 	deletedDuringUpload: "Image was deleted while it was being uploaded; its data has been removed.",
+	updateDeleted: "Forbidden to update deleted image.",
+	modifyActive: (field: string, status: string) =>
+		`Forbidden to modify '${field}' of ${status} image.`,
+	modifyReadOnly: (field: string) => `Forbidden to modify '${field}' of image.`,
+	notOwnerUpdate: (id: string) =>
+		`Forbidden to update image ${id}: only its owner or an administrator may change it.`,
+	notOwnerDelete: (id: string) =>
+		`Forbidden to delete image ${id}: only its owner or an administrator may delete it.`,
+	protectedImage: "Image is protected",
+	pendingDelete: "Forbidden to delete a pending_delete image.",
+	imageGone: (id: string) => `Image ${id} not found.`,
+	changedConcurrently:
+		"The image was changed by another request at the same time; read it again and retry.",
 	tooManyParts: (partSize: number) =>
 		`An upload of unknown length is limited to 10000 parts of ${partSize} bytes; send Content-Length or x-image-meta-size.`,
+} as const;
+
+/** Image lists (contract §5.1). Sort keys in Glance's order: its 400 message lists them so. */
+export const LIST_SORT_KEYS = [
+	"name",
+	"status",
+	"container_format",
+	"disk_format",
+	"size",
+	"id",
+	"created_at",
+	"updated_at",
+] as const;
+export type ListSortKey = (typeof LIST_SORT_KEYS)[number];
+export const LIST_SORT_DIRS = ["asc", "desc"] as const;
+export type ListSortDir = (typeof LIST_SORT_DIRS)[number];
+export const DEFAULT_LIST_SORT_KEY: ListSortKey = "created_at";
+export const DEFAULT_LIST_SORT_DIR: ListSortDir = "desc";
+/** Glance's limit_param_default and api_limit_max; a larger limit is silently capped. */
+export const DEFAULT_LIST_LIMIT = 25;
+export const MAX_LIST_LIMIT = 1000;
+/** What the is_public and protected filters accept, any case; "none" means no filter. */
+export const LIST_BOOLEAN_VALUES: ReadonlyMap<string, boolean | null> = new Map([
+	["none", null],
+	["true", true],
+	["false", false],
+	["1", true],
+	["0", false],
+]);
+/** `property-<key>=<value>`: the key is taken verbatim after the prefix. */
+export const LIST_PROPERTY_PREFIX = "property-";
+
+export const LIST_MESSAGES = {
+	badFilter: (filter: string, value: string) => `Bad value passed to filter ${filter} got ${value}`,
+	protectedNotBoolean: "protected must be True, or False",
+	changesSince: "Unrecognized changes-since value",
+	limitNotInteger: "limit param must be an integer",
+	limitNegative: "limit param must be positive",
+	markerFormat: "Invalid marker format",
+	markerNotFound: "Invalid marker. Image could not be found.",
+	sortKey: `Unsupported sort_key. Acceptable values: ${LIST_SORT_KEYS.join(", ")}`,
+	sortDir: `Unsupported sort_dir. Acceptable values: ${LIST_SORT_DIRS.join(", ")}`,
 } as const;

@@ -42,6 +42,8 @@ export interface StoredImage extends Image {
 	status_reason: string | null;
 	/** When bytes started arriving; the sweeper kills uploads that stall. */
 	upload_started_at: string | null;
+	/** Random token replaced by every change; updates apply only if it is still the one read. */
+	revision: string;
 }
 
 /** What a client asked for, from either the JSON body or the x-image-meta-* headers. */
@@ -76,6 +78,12 @@ export function objectKeyFor(imageId: string): string {
 }
 
 export function publicImage(image: StoredImage): Image {
-	const { object_key: _key, status_reason: _reason, upload_started_at: _started, ...rest } = image;
+	const {
+		object_key: _key,
+		status_reason: _reason,
+		upload_started_at: _started,
+		revision: _revision,
+		...rest
+	} = image;
 	return rest;
 }

@@ -17,11 +17,15 @@ export function applyFormatRules(
 ): void {
 	const disk = meta.disk_format;
 	const container = meta.container_format;
-	if (disk != null && !config.diskFormats.has(disk)) {
-		throw badRequest(MESSAGES.invalidDiskFormat(disk), fieldName("disk_format"));
+	// Sent but empty is null, which no format list holds: Glance refused it as 'None'.
+	if (disk === null || (disk !== undefined && !config.diskFormats.has(disk))) {
+		throw badRequest(MESSAGES.invalidDiskFormat(disk ?? ""), fieldName("disk_format"));
 	}
-	if (container != null && !config.containerFormats.has(container)) {
-		throw badRequest(MESSAGES.invalidContainerFormat(container), fieldName("container_format"));
+	if (container === null || (container !== undefined && !config.containerFormats.has(container))) {
+		throw badRequest(
+			MESSAGES.invalidContainerFormat(container ?? ""),
+			fieldName("container_format"),
+		);
 	}
 	const amazon = (f: string | null | undefined) => f != null && AMAZON_FORMATS.has(f);
 	if (!amazon(disk) && !amazon(container)) return;

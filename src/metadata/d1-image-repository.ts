@@ -1,5 +1,15 @@
 import { glanceTimestamp, type ImageStatus, type StoredImage } from "../domain/image";
-import { DuplicateImageError, type ImageLookup, type ImageRepository } from "./image-repository";
+import type { ListQuery } from "../domain/list-query";
+import type { Identity } from "../identity/identity";
+import { listImages } from "./d1-image-list";
+import {
+	type BriefImage,
+	DuplicateImageError,
+	type ImageChanges,
+	type ImageLookup,
+	type ImageRepository,
+	type PropertyChanges,
+} from "./image-repository";
 import {
 	IMAGE_COLUMNS,
 	type ImageRow,
@@ -19,13 +29,26 @@ const SELECT_IMAGE_FOR_CALLER = `SELECT images.*, EXISTS (
 	SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member = ?2 AND m.deleted = 0
 ) AS caller_is_member FROM images WHERE id = ?1`;
 
+const SELECT_IMAGE = "SELECT * FROM images WHERE id = ?1";
 const SELECT_PROPERTIES =
 	"SELECT name, value FROM image_properties WHERE image_id = ?1 ORDER BY name";
+/** Property statements of an update run only if the image row carries the update's new token. */
+const IF_REVISION = "EXISTS (SELECT 1 FROM images WHERE id = ?1 AND revision = ?2)";
 
 function isUniqueViolation(err: unknown): boolean {
 	return (
 		err instanceof Error && /UNIQUE constraint failed: images\.(id|object_key)/.test(err.message)
 	);
+}
+
+/** `SET a = ?n, b = ?n+1 …` for the given columns, appending their values to `params`. */
+function assignments(values: Record<string, unknown>, params: unknown[]): string {
+	return UPDATABLE_COLUMNS.filter((c) => c in values)
+		.map((c) => {
+			params.push(toRowValue(values[c]));
+			return `${c} = ?${params.length}`;
+		})
+		.join(", ");
 }
 
 export class D1ImageRepository implements ImageRepository {
@@ -64,21 +87,107 @@ export class D1ImageRepository implements ImageRepository {
 		to: ImageStatus,
 		changes: Partial<StoredImage> = {},
 	): Promise<StoredImage | null> {
-		const set: Record<string, unknown> = { updated_at: glanceTimestamp(), ...changes, status: to };
-		const columns = UPDATABLE_COLUMNS.filter((c) => c in set);
 		const params: unknown[] = [id, ...from];
-		const assignments = columns.map((c) => {
-			params.push(toRowValue(set[c]));
-			return `${c} = ?${params.length}`;
-		});
+		const set = assignments(this.stamped({ ...changes, status: to }), params);
 		const guard = from.map((_, i) => `?${i + 2}`).join(", ");
-		const sql = `UPDATE images SET ${assignments.join(", ")} WHERE id = ?1 AND status IN (${guard}) RETURNING *`;
-		const [updated, props] = await this.db.batch<unknown>([
-			this.db.prepare(sql).bind(...params),
+		const sql = `UPDATE images SET ${set} WHERE id = ?1 AND status IN (${guard}) RETURNING *`;
+		return this.applyAndRead(id, [this.db.prepare(sql).bind(...params)]);
+	}
+
+	async update(
+		id: string,
+		revision: string,
+		changes: ImageChanges,
+		properties: PropertyChanges,
+	): Promise<StoredImage | null> {
+		const stamped = this.stamped(changes);
+		const params: unknown[] = [id, revision];
+		const sql = `UPDATE images SET ${assignments(stamped, params)} WHERE id = ?1 AND revision = ?2 AND deleted = 0 RETURNING id`;
+		const newRevision = stamped.revision as string;
+		const statements = [this.db.prepare(sql).bind(...params)];
+		if (properties.purge) {
+			statements.push(
+				this.db
+					.prepare(`DELETE FROM image_properties WHERE image_id = ?1 AND ${IF_REVISION}`)
+					.bind(id, newRevision),
+			);
+		}
+		for (let i = 0; i < properties.remove.length; i += 90) {
+			const names = properties.remove.slice(i, i + 90);
+			const list = names.map((_, j) => `?${j + 3}`).join(", ");
+			statements.push(
+				this.db
+					.prepare(
+						`DELETE FROM image_properties WHERE image_id = ?1 AND name IN (${list}) AND ${IF_REVISION}`,
+					)
+					.bind(id, newRevision, ...names),
+			);
+		}
+		const entries = Object.entries(properties.set);
+		for (let i = 0; i < entries.length; i += PROPERTY_ROWS_PER_STATEMENT) {
+			const chunk = entries.slice(i, i + PROPERTY_ROWS_PER_STATEMENT);
+			const rows = chunk.map((_, j) => `(?${j * 2 + 3}, ?${j * 2 + 4})`).join(", ");
+			statements.push(
+				this.db
+					.prepare(
+						`INSERT INTO image_properties (image_id, name, value)
+						 SELECT ?1, column1, column2 FROM (VALUES ${rows}) WHERE ${IF_REVISION}
+						 ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value`,
+					)
+					.bind(id, newRevision, ...chunk.flat()),
+			);
+		}
+		const image = await this.applyAndRead(id, statements);
+		return image?.revision === newRevision ? image : null;
+	}
+
+	async markDeleted(id: string, from: readonly ImageStatus[]): Promise<StoredImage | null> {
+		const now = glanceTimestamp();
+		const stamped = this.stamped({ status: "deleted", deleted: true, deleted_at: now });
+		const params: unknown[] = [id, ...from];
+		const set = assignments(stamped, params);
+		const guard = from.map((_, i) => `?${i + 2}`).join(", ");
+		const image = `UPDATE images SET ${set}
+			WHERE id = ?1 AND deleted = 0 AND protected = 0 AND status IN (${guard}) RETURNING *`;
+		const members = `UPDATE image_members SET deleted = 1, deleted_at = ?3, updated_at = ?3
+			WHERE image_id = ?1 AND deleted = 0 AND ${IF_REVISION}`;
+		// Glance soft-deleted the properties with the image; a tombstone keeps none.
+		const properties = `DELETE FROM image_properties WHERE image_id = ?1 AND ${IF_REVISION}`;
+		return this.applyAndRead(id, [
+			this.db.prepare(image).bind(...params),
+			this.db.prepare(members).bind(id, stamped.revision, now),
+			this.db.prepare(properties).bind(id, stamped.revision),
+		]);
+	}
+
+	list(query: ListQuery, who: Identity, detail: true): Promise<StoredImage[]>;
+	list(query: ListQuery, who: Identity, detail: false): Promise<BriefImage[]>;
+	list(query: ListQuery, who: Identity, detail: boolean): Promise<StoredImage[] | BriefImage[]> {
+		return detail ? listImages(this.db, query, who, true) : listImages(this.db, query, who, false);
+	}
+
+	/** Every change gets a new updated_at and a new revision token. */
+	private stamped(values: Record<string, unknown>): Record<string, unknown> {
+		return { updated_at: glanceTimestamp(), ...values, revision: crypto.randomUUID() };
+	}
+
+	/**
+	 * Runs `statements` (the first one guarded, with RETURNING) and the property read in one
+	 * batch; returns the image only if the guarded statement changed it.
+	 */
+	private async applyAndRead(
+		id: string,
+		statements: D1PreparedStatement[],
+	): Promise<StoredImage | null> {
+		const results = await this.db.batch<unknown>([
+			...statements,
+			this.db.prepare(SELECT_IMAGE).bind(id),
 			this.db.prepare(SELECT_PROPERTIES).bind(id),
 		]);
-		const row = updated.results[0] as ImageRow | undefined;
-		return row ? rowToImage(row, propertiesFrom(props.results as PropertyRow[])) : null;
+		if (results[0].results.length === 0) return null;
+		const row = results[results.length - 2].results[0] as ImageRow | undefined;
+		const props = results[results.length - 1].results as PropertyRow[];
+		return row ? rowToImage(row, propertiesFrom(props)) : null;
 	}
 
 	private propertyInserts(

@@ -1,4 +1,6 @@
-import type { ImageStatus, StoredImage } from "../domain/image";
+import type { Image, ImageStatus, StoredImage } from "../domain/image";
+import type { ListQuery } from "../domain/list-query";
+import type { Identity } from "../identity/identity";
 
 /** Thrown by `insert` when the id (live or tombstoned) already exists. */
 export class DuplicateImageError extends Error {
@@ -12,6 +14,38 @@ export class DuplicateImageError extends Error {
 export interface ImageLookup {
 	image: StoredImage;
 	callerIsMember: boolean;
+}
+
+/** A brief list entry: exactly these six keys (contract §3.2). */
+export type BriefImage = Pick<
+	Image,
+	"id" | "name" | "size" | "disk_format" | "container_format" | "checksum"
+>;
+
+/** Columns of an image a metadata update may set. */
+export type ImageChanges = Partial<
+	Pick<
+		StoredImage,
+		| "name"
+		| "disk_format"
+		| "container_format"
+		| "size"
+		| "virtual_size"
+		| "checksum"
+		| "min_disk"
+		| "min_ram"
+		| "is_public"
+		| "protected"
+		| "owner"
+	>
+>;
+
+/** How an update changes the property set. */
+export interface PropertyChanges {
+	/** Remove every property not in `set` first (Glance's purge-props). */
+	purge: boolean;
+	set: Record<string, string>;
+	remove: string[];
 }
 
 /**
@@ -33,4 +67,26 @@ export interface ImageRepository {
 		to: ImageStatus,
 		changes?: Partial<StoredImage>,
 	): Promise<StoredImage | null>;
+	/**
+	 * Applies metadata and property changes atomically, only if the image still has `revision`
+	 * (compare-and-swap). Returns the updated image, or null when another change came first.
+	 */
+	update(
+		id: string,
+		revision: string,
+		changes: ImageChanges,
+		properties: PropertyChanges,
+	): Promise<StoredImage | null>;
+	/**
+	 * Turns the image into a tombstone (status deleted, deleted_at set, memberships removed) if it
+	 * is deletable: not protected, not already deleted, in a status delete may start from.
+	 * Returns the tombstone, or null when the guard did not hold.
+	 */
+	markDeleted(id: string, from: readonly ImageStatus[]): Promise<StoredImage | null>;
+	/**
+	 * One page of the images `who` may list (contract §5.1), in one D1 round trip whatever the
+	 * page size. Throws a 400 ApiError when the marker is not an image the caller can see.
+	 */
+	list(query: ListQuery, who: Identity, detail: true): Promise<StoredImage[]>;
+	list(query: ListQuery, who: Identity, detail: false): Promise<BriefImage[]>;
 }

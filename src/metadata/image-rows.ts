@@ -20,6 +20,7 @@ export interface ImageRow {
 	object_key: string;
 	status_reason: string | null;
 	upload_started_at: string | null;
+	revision: string;
 	created_at: string;
 	updated_at: string;
 	deleted_at: string | null;
@@ -53,6 +54,7 @@ export const UPDATABLE_COLUMNS = [
 	"updated_at",
 	"deleted_at",
 	"deleted",
+	"revision",
 ] as const;
 export type UpdatableColumn = (typeof UPDATABLE_COLUMNS)[number];
 
@@ -95,6 +97,7 @@ export function rowToImage(row: ImageRow, properties: Record<string, string>): S
 		object_key: row.object_key,
 		status_reason: row.status_reason,
 		upload_started_at: row.upload_started_at,
+		revision: row.revision,
 	};
 }
 

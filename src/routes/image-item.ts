@@ -1,11 +1,18 @@
 import { Hono } from "hono";
+import { MESSAGES } from "../domain/glance-rules";
 import { publicImage } from "../domain/image";
+import { applyFormatRules, checkFormatPair } from "../domain/validate-image-meta";
 import type { AppEnv } from "../env";
-import { ApiError, methodNotAllowed } from "../errors";
+import { ApiError, badRequest, conflict, forbidden, methodNotAllowed } from "../errors";
 import { parseRange } from "../http/byte-range";
 import { imageMetaHeaders } from "../http/image-headers";
+import { readImageRequest } from "../http/image-request";
+import { deleteImage } from "../services/image-delete";
 import { openImageData } from "../services/image-download";
 import { findVisibleImage } from "../services/image-lookup";
+import { checkUpdateAllowed, purgeRequested, updateImageMetadata } from "../services/image-update";
+import { planUpload, receiveImageData } from "../services/image-upload";
+import { imageJson } from "./image-responses";
 
 /** HEAD / GET / PUT / DELETE /v1/images/{id}. */
 export function imageItemRoutes() {
@@ -49,6 +56,58 @@ export function imageItemRoutes() {
 		headers.set("Content-Length", String(size));
 		return new Response(blob.body, { status: 200, headers });
 	});
+	app.put("/images/:id", async (c) => {
+		const { identity, config } = c.var;
+		const request = await readImageRequest(c.req.raw, false);
+		const { meta, fieldName } = request;
+		if (meta.is_public === true && !identity.isAdmin) {
+			throw forbidden(MESSAGES.publicizeForbidden, fieldName("is_public"));
+		}
+		const found = await findVisibleImage(c.var.images, identity, c.req.param("id"));
+		checkUpdateAllowed(found, identity, meta, fieldName);
+		if (!request.hasData) {
+			const purge = purgeRequested(c.req.header("x-glance-registry-purge-props"));
+			return imageJson(c, await updateImageMetadata(c.var, found, meta, fieldName, purge), 200);
+		}
+
+		// Data: only a queued image takes bytes, and both formats must be known (contract §5.5).
+		const stored = found.image;
+		if (stored.status !== "queued") throw conflict(MESSAGES.unqueued);
+		applyFormatRules(meta, config, fieldName);
+		const disk = meta.disk_format !== undefined ? meta.disk_format : stored.disk_format;
+		const container =
+			meta.container_format !== undefined ? meta.container_format : stored.container_format;
+		if (disk == null)
+			throw badRequest(MESSAGES.notSpecified("Disk format"), fieldName("disk_format"));
+		if (container == null) {
+			throw badRequest(MESSAGES.notSpecified("Container format"), fieldName("container_format"));
+		}
+		checkFormatPair(disk, container, fieldName);
+		const declared = {
+			size: meta.size !== undefined ? meta.size : stored.size,
+			checksum: meta.checksum !== undefined ? meta.checksum : stored.checksum,
+		};
+		const plan = planUpload(c.req.raw, declared, config, fieldName);
+		const body = c.req.raw.body;
+		if (!body) throw badRequest(MESSAGES.disconnected);
+		// A PUT that carries data never purges properties (contract §5.5).
+		const image =
+			Object.keys(meta).length > 0
+				? await updateImageMetadata(c.var, found, meta, fieldName, false)
+				: stored;
+		return imageJson(c, await receiveImageData(c.var, image, body, plan), 200);
+	});
+
+	app.delete("/images/:id", async (c) => {
+		const found = await findVisibleImage(c.var.images, c.var.identity, c.req.param("id"));
+		await deleteImage(c.var, found);
+		// 200 with an empty body, as Glance answered; not JSON, or glanceclient tries to parse it.
+		return new Response(null, {
+			status: 200,
+			headers: { "Content-Type": "text/plain; charset=UTF-8" },
+		});
+	});
+
 	app.all("/images/:id", () => {
 		throw methodNotAllowed(["GET", "HEAD", "PUT", "DELETE"]);
 	});

@@ -83,6 +83,7 @@ export async function registerImage(
 		object_key: objectKeyFor(id),
 		status_reason: null,
 		upload_started_at: status === "saving" ? now : null,
+		revision: crypto.randomUUID(),
 	};
 	try {
 		await deps.images.insert(image);

@@ -58,7 +58,7 @@ export function planUpload(
 		throw payloadTooLarge(MESSAGES.requestTooLarge(config.maxRequestBytes), "Content-Length");
 	}
 	if (contentLength !== null && declaredSize !== null && contentLength !== declaredSize) {
-		throw badRequest(MESSAGES.sizeMismatch(declaredSize, contentLength), fieldName("size"));
+		throw badRequest(MESSAGES.lengthMismatch(declaredSize, contentLength), fieldName("size"));
 	}
 	return {
 		length: contentLength ?? declaredSize,

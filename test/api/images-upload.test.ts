@@ -266,12 +266,12 @@ describe("upload limits and store failures", () => {
 		expect(await objectExists(id)).toBe(false);
 	});
 
-	it("answers 413 up front when Content-Length is over MAX_REQUEST_BYTES, pointing at upload sessions", async () => {
+	it("answers 413 up front when Content-Length is over MAX_REQUEST_BYTES", async () => {
 		const before = await lastImageId();
 		const data = randomBytes(2000);
 		const res = await appRequest({ MAX_REQUEST_BYTES: "1000" }, data, { "content-length": "2000" });
 		expect(res.status).toBe(413);
-		expect((await errorOf(res)).message).toContain("upload session");
+		expect((await errorOf(res)).message).toContain("at most 1000 bytes (MAX_REQUEST_BYTES");
 		expect(await lastImageId()).toBe(before);
 	});
 

@@ -30,6 +30,7 @@ function newImage(overrides: Partial<StoredImage> = {}): StoredImage {
 		object_key: objectKeyFor(id),
 		status_reason: null,
 		upload_started_at: null,
+		revision: crypto.randomUUID(),
 		...overrides,
 	};
 }

@@ -1,0 +1,145 @@
+import type { Config } from "../config";
+import { canModify } from "../domain/access";
+import {
+	ACTIVE_IMMUTABLE_FIELDS,
+	ACTIVE_IMMUTABLE_STATUSES,
+	MESSAGES,
+	READ_ONLY_FIELDS,
+	TRUE_STRINGS,
+} from "../domain/glance-rules";
+import type { ImageMetaInput, StoredImage } from "../domain/image";
+import {
+	applyFormatRules,
+	canonicalUuid,
+	checkDeclaredSize,
+	type FieldNamer,
+} from "../domain/validate-image-meta";
+import { conflict, forbidden, notFound } from "../errors";
+import type { Identity } from "../identity/identity";
+import type {
+	ImageChanges,
+	ImageLookup,
+	ImageRepository,
+	PropertyChanges,
+} from "../metadata/image-repository";
+import { checkPropertyQuota } from "./image-registration";
+
+export interface UpdateDeps {
+	images: ImageRepository;
+	config: Config;
+	identity: Identity;
+}
+
+/** The metadata fields a PUT may change; everything else is read-only or ignored. */
+const CHANGEABLE = [
+	"name",
+	"disk_format",
+	"container_format",
+	"size",
+	"virtual_size",
+	"checksum",
+	"min_disk",
+	"min_ram",
+	"is_public",
+	"protected",
+] as const;
+
+const ACTIVE_IMMUTABLE_STATUS_SET: ReadonlySet<string> = new Set(ACTIVE_IMMUTABLE_STATUSES);
+
+/**
+ * The checks of contract §5.5 that depend on the stored image, in Glance's order, except that
+ * ownership is checked first so a non-owner learns nothing else about the image.
+ * A member of a shared image gets 404 where the reference answered 500 (design.md §2).
+ */
+export function checkUpdateAllowed(
+	found: ImageLookup,
+	identity: Identity,
+	meta: ImageMetaInput,
+	fieldName: FieldNamer,
+): void {
+	const { image } = found;
+	if (image.deleted) throw forbidden(MESSAGES.updateDeleted);
+	if (!canModify(image, identity)) {
+		if (found.callerIsMember && !image.is_public && image.owner !== null) {
+			throw notFound(MESSAGES.imageNotFound(image.id));
+		}
+		throw forbidden(MESSAGES.notOwnerUpdate(image.id));
+	}
+	if (!identity.isAdmin && ACTIVE_IMMUTABLE_STATUS_SET.has(image.status)) {
+		for (const field of ACTIVE_IMMUTABLE_FIELDS) {
+			if (meta[field] !== undefined && meta[field] !== image[field]) {
+				throw forbidden(MESSAGES.modifyActive(field, image.status), fieldName(field));
+			}
+		}
+	}
+	for (const field of READ_ONLY_FIELDS) {
+		const sent = meta[field];
+		if (sent === undefined) continue;
+		const same = field === "id" && sent ? canonicalUuid(sent) === image.id : sent === image[field];
+		if (!same) throw forbidden(MESSAGES.modifyReadOnly(field), fieldName(field));
+	}
+}
+
+/** Glance's x-glance-registry-purge-props: absent or truthy means replace the property set. */
+export function purgeRequested(header: string | undefined): boolean {
+	return header === undefined || TRUE_STRINGS.has(header.trim().toLowerCase());
+}
+
+/**
+ * Applies a metadata update (contract §5.5) as one compare-and-swap: properties are replaced
+ * when `purge` (a PUT without data, unless the client said otherwise) or merged.
+ */
+export async function updateImageMetadata(
+	deps: UpdateDeps,
+	found: ImageLookup,
+	meta: ImageMetaInput,
+	fieldName: FieldNamer,
+	purge: boolean,
+): Promise<StoredImage> {
+	const { config, identity } = deps;
+	const image = found.image;
+	applyFormatRules(meta, config, fieldName);
+	checkDeclaredSize(meta.size, config.imageSizeCap, fieldName("size"));
+	if (meta.is_public === true && !identity.isAdmin) {
+		throw forbidden(MESSAGES.publicizeForbidden, fieldName("is_public"));
+	}
+
+	const changes: ImageChanges = {};
+	for (const field of CHANGEABLE) {
+		if (meta[field] !== undefined) Object.assign(changes, { [field]: meta[field] });
+	}
+	// Glance: min_* and booleans are never null; an empty header leaves them as they were.
+	for (const field of ["min_disk", "min_ram"] as const) {
+		if (changes[field] === null) delete changes[field];
+	}
+	// Glance: only admins may change the owner; anyone else's value is silently dropped.
+	if (identity.isAdmin && meta.owner !== undefined) changes.owner = meta.owner;
+
+	const properties = propertyChanges(image, meta.properties ?? {}, purge);
+	const count = purge
+		? Object.keys(properties.set).length
+		: new Set([
+				...Object.keys(image.properties).filter((k) => !properties.remove.includes(k)),
+				...Object.keys(properties.set),
+			]).size;
+	// An update that does not add properties passes even if a lowered quota is already exceeded.
+	if (count > Object.keys(image.properties).length) checkPropertyQuota(count, config.propertyQuota);
+
+	const updated = await deps.images.update(image.id, image.revision, changes, properties);
+	if (!updated) throw conflict(MESSAGES.changedConcurrently);
+	return updated;
+}
+
+function propertyChanges(
+	image: StoredImage,
+	sent: Record<string, string | null>,
+	purge: boolean,
+): PropertyChanges {
+	const set: Record<string, string> = {};
+	const remove: string[] = [];
+	for (const [key, value] of Object.entries(sent)) {
+		if (value !== null) set[key] = value;
+		else if (key in image.properties) remove.push(key);
+	}
+	return { purge, set, remove };
+}
