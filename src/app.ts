@@ -6,6 +6,7 @@ import { requestContext } from "./middleware/request-context";
 import { type AppDeps, defaultDeps, services } from "./middleware/services";
 import { imageCollectionRoutes } from "./routes/image-collection";
 import { imageItemRoutes } from "./routes/image-item";
+import { imageListRoutes } from "./routes/image-list";
 import { versionRoutes } from "./routes/versions";
 
 /** Glance accepted these prefixes for the v1 API (contract §2.1). */
@@ -14,13 +15,15 @@ const V1_PREFIXES = ["/v1", "/v1.0", "/v1.1"] as const;
 /** Builds the application; tests pass their own deps (e.g. a blob store that fails). */
 export function createApp(overrides: Partial<AppDeps> = {}) {
 	const deps: AppDeps = { ...defaultDeps, ...overrides };
-	const app = new Hono<AppEnv>();
+	// Not strict: `/v1/` is the brief list as `/v1` is (contract §2.2).
+	const app = new Hono<AppEnv>({ strict: false });
 
 	app.use(requestContext());
 	app.route("/", versionRoutes());
 
 	const v1 = new Hono<AppEnv>();
 	v1.use(requireToken(), services(deps));
+	v1.route("/", imageListRoutes());
 	v1.route("/", imageCollectionRoutes());
 	v1.route("/", imageItemRoutes());
 	for (const prefix of V1_PREFIXES) app.route(prefix, v1);
