@@ -7,7 +7,9 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 
@@ -98,6 +100,42 @@ function glance(args, { token = DEMO_TOKEN } = {}) {
 	});
 }
 
+/** Runs `cat <file> | glance <args>`: with a pipe as stdin the v1 CLI uploads it as image data. */
+function glanceFromPipe(file, args, { token = DEMO_TOKEN } = {}) {
+	const argv = [
+		"glance",
+		"--os-image-api-version",
+		"1",
+		"--os-image-url",
+		BASE,
+		"--os-auth-token",
+		token,
+		...args,
+	];
+	const command = `cat ${shellQuote(file)} | ${argv.map(shellQuote).join(" ")}`;
+	const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OS_")));
+	return new Promise((resolve, reject) => {
+		const child = spawn("sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], env });
+		let output = "";
+		child.stdout.on("data", (d) => {
+			output += d;
+		});
+		child.stderr.on("data", (d) => {
+			output += d;
+		});
+		const timer = setTimeout(() => {
+			child.kill("SIGKILL");
+			reject(new Error(`piped glance ${args.join(" ")} timed out; output so far:\n${output}`));
+		}, CLI_TIMEOUT_MS);
+		child.on("close", (code) => {
+			clearTimeout(timer);
+			resolve({ code, output });
+		});
+	});
+}
+
+const md5File = (file) => createHash("md5").update(fs.readFileSync(file)).digest("hex");
+
 /** Parses glanceclient's `| Property | Value |` table into an object. */
 function parseTable(output) {
 	const rows = {};
@@ -182,5 +220,104 @@ describe("glance (python-glanceclient v1 CLI)", { timeout: 4 * CLI_TIMEOUT_MS },
 		});
 		assert.equal(r.code, 1, describeRun("image-show", r));
 		assert.match(r.output, /Invalid OpenStack Identity credentials/);
+	});
+
+	test("drives the whole life of an image: upload, list with paging, show, update, download, delete", async (t) => {
+		if (!needTools(t)) return;
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glance-edge-cli-"));
+		t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+		const file = path.join(dir, "disk.raw");
+		fs.writeFileSync(file, randomBytes(5 * 1024 * 1024 + 3));
+		const md5 = md5File(file);
+		const tag = `life-${Date.now()}`;
+		const base = ["--disk-format", "raw", "--container-format", "bare"];
+
+		// --file: a chunked body with x-image-meta-size.
+		const fromFile = await glance([
+			"image-create",
+			"--name",
+			tag,
+			...base,
+			"--file",
+			file,
+			"--property",
+			`suite=${tag}`,
+		]);
+		assert.equal(fromFile.code, 0, describeRun("image-create --file", fromFile));
+		const image = parseTable(fromFile.output);
+		assert.equal(image.status, "active", describeRun("image-create --file", fromFile));
+		assert.equal(image.checksum, md5);
+		assert.equal(image.size, String(5 * 1024 * 1024 + 3));
+
+		// A pipe: chunked, no size at all.
+		const piped = await glanceFromPipe(file, [
+			"image-create",
+			"--name",
+			`${tag}-pipe`,
+			...base,
+			"--property",
+			`suite=${tag}`,
+		]);
+		assert.equal(piped.code, 0, describeRun("piped image-create", piped));
+		assert.equal(parseTable(piped.output).checksum, md5, describeRun("piped image-create", piped));
+
+		// Paging: 5 images of one name, 2 per page → the client follows markers across 3 pages.
+		for (let i = 0; i < 3; i++) {
+			const r = await glance([
+				"image-create",
+				"--name",
+				tag,
+				...base,
+				"--property",
+				`suite=${tag}`,
+			]);
+			assert.equal(r.code, 0, describeRun("image-create", r));
+		}
+		const listed = await glance(["image-list", "--name", tag, "--page-size", "2"]);
+		assert.equal(listed.code, 0, describeRun("image-list", listed));
+		const rows = listed.output.split("\n").filter((l) => l.includes(tag));
+		assert.equal(rows.length, 4, describeRun("image-list", listed));
+		const filtered = await glance([
+			"image-list",
+			"--property-filter",
+			`suite=${tag}`,
+			"--status",
+			"active",
+		]);
+		assert.equal(
+			filtered.output.split("\n").filter((l) => l.includes(tag)).length,
+			2,
+			describeRun("image-list", filtered),
+		);
+
+		// Update merges properties (the CLI sends x-glance-registry-purge-props: false).
+		const updated = await glance([
+			"image-update",
+			image.id,
+			"--name",
+			`${tag}-renamed`,
+			"--property",
+			"os_distro=cirros",
+			"--min-ram",
+			"128",
+		]);
+		assert.equal(updated.code, 0, describeRun("image-update", updated));
+		const shown = parseTable((await glance(["image-show", image.id])).output);
+		assert.equal(shown.name, `${tag}-renamed`);
+		assert.equal(shown.min_ram, "128");
+		assert.equal(shown["Property 'os_distro'"], "cirros");
+		assert.equal(shown["Property 'suite'"], tag);
+
+		// Download: the client verifies the MD5 itself.
+		const out = path.join(dir, "download.raw");
+		const downloaded = await glance(["image-download", image.id, "--file", out]);
+		assert.equal(downloaded.code, 0, describeRun("image-download", downloaded));
+		assert.equal(md5File(out), md5);
+
+		const deleted = await glance(["image-delete", image.id]);
+		assert.equal(deleted.code, 0, describeRun("image-delete", deleted));
+		assert.doesNotMatch(deleted.output, /Unable to delete/, describeRun("image-delete", deleted));
+		const gone = await glance(["image-show", image.id]);
+		assert.notEqual(gone.code, 0, describeRun("image-show after delete", gone));
 	});
 });
