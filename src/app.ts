@@ -7,6 +7,7 @@ import { type AppDeps, defaultDeps, services } from "./middleware/services";
 import { imageCollectionRoutes } from "./routes/image-collection";
 import { imageItemRoutes } from "./routes/image-item";
 import { imageListRoutes } from "./routes/image-list";
+import { imageMemberRoutes } from "./routes/image-members";
 import { versionRoutes } from "./routes/versions";
 
 /** Glance accepted these prefixes for the v1 API (contract §2.1). */
@@ -26,6 +27,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v1.route("/", imageListRoutes());
 	v1.route("/", imageCollectionRoutes());
 	v1.route("/", imageItemRoutes());
+	v1.route("/", imageMemberRoutes());
 	for (const prefix of V1_PREFIXES) app.route(prefix, v1);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));

@@ -2,6 +2,7 @@ import {
 	DEFAULT_CONTAINER_FORMATS,
 	DEFAULT_DISK_FORMATS,
 	DEFAULT_IMAGE_SIZE_CAP,
+	DEFAULT_MEMBER_QUOTA,
 	DEFAULT_PROPERTY_QUOTA,
 } from "./domain/glance-rules";
 import type { Env } from "./env";
@@ -18,6 +19,14 @@ export interface Config {
 	adminRole: string;
 	/** Largest single request body accepted; 0 means unlimited. */
 	maxRequestBytes: number;
+	/** Max members per image; negative means unlimited. */
+	memberQuota: number;
+	/** Bytes a tenant may store (queued uploads, saving and active images); 0 means unlimited. */
+	storageQuota: number;
+	/** Keystone v3 endpoint that validates tokens AUTH_TOKENS does not know; null = static only. */
+	keystoneUrl: string | null;
+	/** Longest a Keystone validation is cached, even if the token lives longer (revocation delay). */
+	keystoneCacheSeconds: number;
 	/** Part size for bodies of unknown length, streamed to R2 as a multipart upload. */
 	uploadPartBytes: number;
 	/** Base URL used in Location headers and the versions document; null = the request's origin. */
@@ -54,6 +63,10 @@ export function loadConfig(env: Env): Config {
 		),
 		adminRole: (env.ADMIN_ROLE?.trim() || "admin").toLowerCase(),
 		maxRequestBytes: integer("MAX_REQUEST_BYTES", env.MAX_REQUEST_BYTES, 0),
+		memberQuota: integer("IMAGE_MEMBER_QUOTA", env.IMAGE_MEMBER_QUOTA, DEFAULT_MEMBER_QUOTA),
+		storageQuota: integer("USER_STORAGE_QUOTA", env.USER_STORAGE_QUOTA, 0),
+		keystoneUrl: env.KEYSTONE_URL?.trim().replace(/\/+$/, "") || null,
+		keystoneCacheSeconds: integer("KEYSTONE_CACHE_SECONDS", env.KEYSTONE_CACHE_SECONDS, 300),
 		uploadPartBytes: integer("UPLOAD_PART_BYTES", env.UPLOAD_PART_BYTES, 8 * 1024 * 1024),
 		publicEndpoint: env.PUBLIC_ENDPOINT?.trim().replace(/\/+$/, "") || null,
 	};

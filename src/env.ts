@@ -1,6 +1,7 @@
 import type { Config } from "./config";
 import type { Identity } from "./identity/identity";
 import type { ImageRepository } from "./metadata/image-repository";
+import type { MemberRepository } from "./metadata/member-repository";
 import type { BlobStore } from "./storage/blob-store";
 
 /** Bindings and vars from wrangler.toml (secrets: AUTH_TOKENS). */
@@ -16,6 +17,14 @@ export interface Env {
 	MAX_REQUEST_BYTES?: string;
 	PUBLIC_ENDPOINT?: string;
 	UPLOAD_PART_BYTES?: string;
+	IMAGE_MEMBER_QUOTA?: string;
+	USER_STORAGE_QUOTA?: string;
+	KEYSTONE_URL?: string;
+	/** Secret: a Keystone token with the service role, used to validate callers' tokens. */
+	KEYSTONE_SERVICE_TOKEN?: string;
+	KEYSTONE_CACHE_SECONDS?: string;
+	/** Optional service binding to reach Keystone (instead of fetching KEYSTONE_URL). */
+	KEYSTONE?: Fetcher;
 	AUTH_TOKENS?: string;
 }
 
@@ -24,6 +33,7 @@ export interface AppVariables {
 	config: Config;
 	identity: Identity;
 	images: ImageRepository;
+	members: MemberRepository;
 	blobs: BlobStore;
 }
 

@@ -193,3 +193,33 @@ export const LIST_MESSAGES = {
 	sortKey: `Unsupported sort_key. Acceptable values: ${LIST_SORT_KEYS.join(", ")}`,
 	sortDir: `Unsupported sort_dir. Acceptable values: ${LIST_SORT_DIRS.join(", ")}`,
 } as const;
+
+/** Members per image (Glance's image_member_quota; negative means unlimited). */
+export const DEFAULT_MEMBER_QUOTA = 128;
+
+/** Glance v1 member rules' messages (contract §5.7, §5.8). */
+export const MEMBER_MESSAGES = {
+	imageDeleted: (id: string) => `Image with identifier ${id} has been deleted.`,
+	// Glance's registry said 403 «No permission to share that image»; the v1 API answered 404.
+	cannotShare: (id: string) =>
+		`Image with identifier ${id} not found: no permission to share that image.`,
+	notMember: "Membership could not be found.",
+	invalidMemberships: (detail: string) => `Invalid membership association: ${detail}`,
+	quota: (attempted: number, max: number) =>
+		`The limit has been exceeded on the number of allowed image members for this image. Attempted: ${attempted}, Maximum: ${max}`,
+	singleMemberRead:
+		"Reading a single membership is not supported by the v1 API; list the members instead.",
+} as const;
+
+/**
+ * Python's truthiness, which Glance applied to `can_share`: false, 0, "", null, [] and {}
+ * are false; everything else — including the string "false" — is true.
+ */
+export function pythonTruthy(value: unknown): boolean {
+	if (value === null || value === undefined || value === false || value === 0 || value === "") {
+		return false;
+	}
+	if (Array.isArray(value)) return value.length > 0;
+	if (typeof value === "object") return Object.keys(value).length > 0;
+	return true;
+}

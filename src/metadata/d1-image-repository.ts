@@ -25,9 +25,10 @@ const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMNS.join(", ")}) VALUES ($
 	(_, i) => `?${i + 1}`,
 ).join(", ")})`;
 
-const SELECT_IMAGE_FOR_CALLER = `SELECT images.*, EXISTS (
-	SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member = ?2 AND m.deleted = 0
-) AS caller_is_member FROM images WHERE id = ?1`;
+const SELECT_IMAGE_FOR_CALLER = `SELECT images.*, m.can_share AS caller_can_share
+	FROM images LEFT JOIN image_members m
+	ON m.image_id = images.id AND m.member = ?2 AND m.deleted = 0
+	WHERE images.id = ?1`;
 
 const SELECT_IMAGE = "SELECT * FROM images WHERE id = ?1";
 const SELECT_PROPERTIES =
@@ -75,10 +76,16 @@ export class D1ImageRepository implements ImageRepository {
 			this.db.prepare(SELECT_IMAGE_FOR_CALLER).bind(id, tenant),
 			this.db.prepare(SELECT_PROPERTIES).bind(id),
 		]);
-		const row = imageResult.results[0] as (ImageRow & { caller_is_member: number }) | undefined;
+		const row = imageResult.results[0] as
+			| (ImageRow & { caller_can_share: number | null })
+			| undefined;
 		if (!row) return null;
 		const props = propertiesFrom(propsResult.results as PropertyRow[]);
-		return { image: rowToImage(row, props), callerIsMember: row.caller_is_member === 1 };
+		return {
+			image: rowToImage(row, props),
+			callerIsMember: row.caller_can_share !== null,
+			callerCanShare: row.caller_can_share === 1,
+		};
 	}
 
 	async transition(

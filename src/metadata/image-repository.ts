@@ -14,6 +14,8 @@ export class DuplicateImageError extends Error {
 export interface ImageLookup {
 	image: StoredImage;
 	callerIsMember: boolean;
+	/** The asking tenant is a member allowed to share the image further. */
+	callerCanShare: boolean;
 }
 
 /** A brief list entry: exactly these six keys (contract §3.2). */

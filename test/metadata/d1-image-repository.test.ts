@@ -43,7 +43,7 @@ describe("D1ImageRepository", () => {
 		const image = newImage({ properties, is_public: true, protected: true });
 		await repo.insert(image);
 		const found = await repo.find(image.id, "tenant-b");
-		expect(found).toEqual({ image, callerIsMember: false });
+		expect(found).toEqual({ image, callerIsMember: false, callerCanShare: false });
 	});
 
 	it("refuses a duplicate id and leaves the first row and its properties alone", async () => {

@@ -1,0 +1,75 @@
+import { Hono } from "hono";
+import * as v from "valibot";
+import { MAX_JSON_BODY_BYTES, MEMBER_MESSAGES } from "../domain/glance-rules";
+import type { AppEnv } from "../env";
+import { ApiError, badRequest, methodNotAllowed } from "../errors";
+import { readJsonBody } from "../http/json-body";
+import { canShareFrom, ReplaceMembersSchema } from "../schemas/members";
+import { addMember, listMembers, removeMember, replaceMembers } from "../services/image-members";
+
+const noContent = () => new Response(null, { status: 204 });
+
+/** A JSON body if there is one; an empty body is no body (glanceclient may send none). */
+async function optionalJson(request: Request): Promise<unknown> {
+	const length = request.headers.get("content-length");
+	if (request.body === null || length === "0") return undefined;
+	try {
+		return await readJsonBody(request, MAX_JSON_BODY_BYTES);
+	} catch (err) {
+		if (err instanceof ApiError && err.message.startsWith("The request body is empty"))
+			return undefined;
+		throw err;
+	}
+}
+
+/** Image sharing (contract §5.7, §5.8). */
+export function imageMemberRoutes() {
+	const app = new Hono<AppEnv>();
+
+	app.get("/images/:id/members", async (c) => {
+		const members = await listMembers(c.var, c.req.param("id"));
+		return c.json({ members });
+	});
+	app.put("/images/:id/members", async (c) => {
+		const body = await readJsonBody(c.req.raw, MAX_JSON_BODY_BYTES);
+		const parsed = v.safeParse(ReplaceMembersSchema, body);
+		if (!parsed.success) {
+			const issue = parsed.issues[0];
+			const field = v.getDotPath(issue) ?? "memberships";
+			throw badRequest(MEMBER_MESSAGES.invalidMemberships(`${field}: ${issue.message}`), field);
+		}
+		const { memberships } = parsed.output;
+		await replaceMembers(c.var, c.req.param("id"), memberships);
+		return noContent();
+	});
+	app.all("/images/:id/members", () => {
+		throw methodNotAllowed(["GET", "PUT"]);
+	});
+
+	// v1 has no single-membership read: 405 without an Allow header, as Glance answered.
+	app.get("/images/:id/members/:member", () => {
+		throw new ApiError(405, MEMBER_MESSAGES.singleMemberRead);
+	});
+	app.put("/images/:id/members/:member", async (c) => {
+		const canShare = canShareFrom(await optionalJson(c.req.raw));
+		const member = c.req.param("member");
+		if (member.trim() === "") throw badRequest("The member must not be empty.", "member");
+		await addMember(c.var, c.req.param("id"), member, canShare);
+		return noContent();
+	});
+	app.delete("/images/:id/members/:member", async (c) => {
+		await removeMember(c.var, c.req.param("id"), c.req.param("member"));
+		return noContent();
+	});
+	app.all("/images/:id/members/:member", () => {
+		throw methodNotAllowed(["GET", "PUT", "DELETE"]);
+	});
+
+	// Glance routed every method here (contract §5.8).
+	app.all("/shared-images/:member", async (c) => {
+		const shared = await c.var.members.sharedWith(c.req.param("member"), c.var.identity);
+		return c.json({ shared_images: shared });
+	});
+
+	return app;
+}
