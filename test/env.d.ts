@@ -8,6 +8,7 @@ declare global {
 		}
 		interface Env extends AppBindings {
 			TEST_MIGRATIONS: D1Migration[];
+			KEYSTONE: Fetcher;
 		}
 	}
 }

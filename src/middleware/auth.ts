@@ -1,14 +1,39 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { unauthorized } from "../errors";
+import { ApiError, unauthorized } from "../errors";
+import { resolveKeystoneToken } from "../identity/keystone";
 import { resolveStaticToken } from "../identity/static-tokens";
 
-/** Requires X-Auth-Token and resolves it to the caller's identity (design.md §6). */
+/**
+ * Requires X-Auth-Token and resolves it to the caller's identity (design.md §6): first against
+ * the static AUTH_TOKENS, then, when KEYSTONE_URL is set, against Keystone.
+ */
 export function requireToken(): MiddlewareHandler<AppEnv> {
 	return async function authenticate(c, next) {
 		const token = c.req.header("x-auth-token");
 		if (!token) throw unauthorized("Authentication required: send an X-Auth-Token header.");
-		const identity = await resolveStaticToken(c.env.AUTH_TOKENS, token, c.var.config.adminRole);
+		const { config } = c.var;
+		let identity = await resolveStaticToken(c.env.AUTH_TOKENS, token, config.adminRole);
+		if (!identity && config.keystoneUrl) {
+			const serviceToken = c.env.KEYSTONE_SERVICE_TOKEN;
+			if (!serviceToken) {
+				throw new ApiError(
+					500,
+					"Server misconfigured: KEYSTONE_URL is set but KEYSTONE_SERVICE_TOKEN is not.",
+				);
+			}
+			const binding = c.env.KEYSTONE;
+			identity = await resolveKeystoneToken(token, {
+				url: config.keystoneUrl,
+				serviceToken,
+				adminRole: config.adminRole,
+				cacheSeconds: config.keystoneCacheSeconds,
+				fetcher: binding
+					? (input, init) => binding.fetch(input, init)
+					: (input, init) => fetch(input, init),
+				cache: typeof caches === "undefined" ? null : caches.default,
+			});
+		}
 		if (!identity) throw unauthorized("The X-Auth-Token is not valid.");
 		c.set("identity", identity);
 		await next();
