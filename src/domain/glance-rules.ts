@@ -148,6 +148,8 @@ export const MESSAGES = {
 	imageGone: (id: string) => `Image ${id} not found.`,
 	changedConcurrently:
 		"The image was changed by another request at the same time; read it again and retry.",
+	storageQuota: (quota: number, used: number, needed: number) =>
+		`Denying attempt to upload image because it exceeds the storage quota of ${quota} bytes: ${used} bytes are already stored or reserved, and this upload needs ${needed} more.`,
 	tooManyParts: (partSize: number) =>
 		`An upload of unknown length is limited to 10000 parts of ${partSize} bytes; send Content-Length or x-image-meta-size.`,
 } as const;

@@ -44,6 +44,8 @@ export interface StoredImage extends Image {
 	upload_started_at: string | null;
 	/** Random token replaced by every change; updates apply only if it is still the one read. */
 	revision: string;
+	/** Bytes an upload in progress holds against the owner's storage quota. */
+	reserved_bytes: number;
 }
 
 /** What a client asked for, from either the JSON body or the x-image-meta-* headers. */
@@ -83,6 +85,7 @@ export function publicImage(image: StoredImage): Image {
 		status_reason: _reason,
 		upload_started_at: _started,
 		revision: _revision,
+		reserved_bytes: _reserved,
 		...rest
 	} = image;
 	return rest;

@@ -70,6 +70,20 @@ export interface ImageRepository {
 		changes?: Partial<StoredImage>,
 	): Promise<StoredImage | null>;
 	/**
+	 * Starts an upload: queued → saving, reserving `bytes` against the owner's storage quota in
+	 * the same statement. "quota" when the reservation would pass `quota` (0: unlimited),
+	 * "conflict" when the image is no longer queued.
+	 */
+	startUpload(
+		id: string,
+		bytes: number,
+		quota: number,
+	): Promise<StoredImage | "quota" | "conflict">;
+	/** Reserves `bytes` more for an upload in progress; false when that would pass `quota`. */
+	growReservation(id: string, bytes: number, quota: number): Promise<boolean>;
+	/** Bytes the owner's images hold: sizes of active images plus reservations of uploads. */
+	storageUsed(owner: string): Promise<number>;
+	/**
 	 * Applies metadata and property changes atomically, only if the image still has `revision`
 	 * (compare-and-swap). Returns the updated image, or null when another change came first.
 	 */

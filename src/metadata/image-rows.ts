@@ -21,6 +21,7 @@ export interface ImageRow {
 	status_reason: string | null;
 	upload_started_at: string | null;
 	revision: string;
+	reserved_bytes: number;
 	created_at: string;
 	updated_at: string;
 	deleted_at: string | null;
@@ -55,6 +56,7 @@ export const UPDATABLE_COLUMNS = [
 	"deleted_at",
 	"deleted",
 	"revision",
+	"reserved_bytes",
 ] as const;
 export type UpdatableColumn = (typeof UPDATABLE_COLUMNS)[number];
 
@@ -98,6 +100,7 @@ export function rowToImage(row: ImageRow, properties: Record<string, string>): S
 		status_reason: row.status_reason,
 		upload_started_at: row.upload_started_at,
 		revision: row.revision,
+		reserved_bytes: row.reserved_bytes,
 	};
 }
 

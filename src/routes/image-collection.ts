@@ -28,8 +28,9 @@ export function imageCollectionRoutes() {
 			: planUpload(c.req.raw, meta, c.var.config, fieldName);
 		const body = request.hasData ? c.req.raw.body : EMPTY();
 		if (!body) throw badRequest(MESSAGES.disconnected);
-		const saving = await registerImage(c.var, meta, fieldName, "saving");
-		const active = await receiveImageData(c.var, saving, body, plan);
+		const queued = await registerImage(c.var, meta, fieldName);
+		// Glance killed an image whose upload passed the storage quota.
+		const active = await receiveImageData(c.var, queued, body, plan, "kill");
 		c.header("Location", imageUrl(c, active.id));
 		return imageJson(c, active, 201, { location: locationUri(c, active) });
 	});

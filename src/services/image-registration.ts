@@ -36,7 +36,6 @@ export async function registerImage(
 	deps: RegistrationDeps,
 	meta: ImageMetaInput,
 	fieldName: FieldNamer,
-	status: "queued" | "saving" = "queued",
 ): Promise<StoredImage> {
 	const { config, identity } = deps;
 	applyFormatRules(meta, config, fieldName);
@@ -61,7 +60,7 @@ export async function registerImage(
 	const image: StoredImage = {
 		id,
 		name: meta.name,
-		status,
+		status: "queued",
 		size: meta.size ?? 0,
 		virtual_size: meta.virtual_size ?? null,
 		checksum: meta.checksum ?? null,
@@ -82,8 +81,9 @@ export async function registerImage(
 		properties,
 		object_key: objectKeyFor(id),
 		status_reason: null,
-		upload_started_at: status === "saving" ? now : null,
+		upload_started_at: null,
 		revision: crypto.randomUUID(),
+		reserved_bytes: 0,
 	};
 	try {
 		await deps.images.insert(image);

@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { MESSAGES, TRANSITIONS } from "../domain/glance-rules";
-import { glanceTimestamp, type StoredImage } from "../domain/image";
+import type { StoredImage } from "../domain/image";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
 import { ApiError, badRequest, conflict, payloadTooLarge } from "../errors";
 import type { ImageRepository } from "../metadata/image-repository";
@@ -78,18 +78,18 @@ export async function receiveImageData(
 	image: StoredImage,
 	body: ReadableStream<Uint8Array>,
 	plan: UploadPlan,
+	onQuotaRefusal: "kill" | "keep" = "keep",
 ): Promise<StoredImage> {
-	let saving = image;
-	if (image.status !== "saving") {
-		const started = await deps.images.transition(
-			image.id,
-			TRANSITIONS.startUpload.from,
-			TRANSITIONS.startUpload.to,
-			{ upload_started_at: glanceTimestamp() },
-		);
-		if (!started) throw conflict(MESSAGES.unqueued);
-		saving = started;
+	const quota = deps.config.storageQuota;
+	// A body of known length reserves all of it up front; one of unknown length part by part.
+	const started = await deps.images.startUpload(image.id, plan.length ?? 0, quota);
+	if (started === "conflict") throw conflict(MESSAGES.unqueued);
+	if (started === "quota") {
+		const refusal = await quotaRefusal(deps, image, plan.length ?? 0);
+		if (onQuotaRefusal === "kill") await killImage(deps, image, refusal.message);
+		throw refusal;
 	}
+	const saving = started;
 	let bytes: StreamedBytes;
 	try {
 		bytes = await streamBytes(deps, saving, body, plan);
@@ -113,6 +113,7 @@ export async function receiveImageData(
 			os_hash_algo: "sha512",
 			os_hash_value: bytes.sha512,
 			status_reason: null,
+			reserved_bytes: 0,
 		},
 	);
 	if (active) return active;
@@ -134,13 +135,30 @@ function streamBytes(
 		const verifiable = md5 && MD5_HEX.test(md5) && md5 === plan.declaredChecksum ? md5 : undefined;
 		return streamKnownLength(deps.blobs, image.object_key, body, plan.length, verifiable);
 	}
+	const quota = deps.config.storageQuota;
 	return streamUnknownLength(
 		deps.blobs,
 		image.object_key,
 		body,
 		deps.config.uploadPartBytes,
 		unknownLengthLimit(deps.config),
+		async (bytes) => {
+			if (quota > 0 && !(await deps.images.growReservation(image.id, bytes, quota))) {
+				throw await quotaRefusal(deps, image, bytes);
+			}
+		},
 	);
+}
+
+/** 413 naming the quota, what is in use and what this upload needed (contract §7). */
+async function quotaRefusal(
+	deps: UploadDeps,
+	image: StoredImage,
+	needed: number,
+): Promise<ApiError> {
+	const quota = deps.config.storageQuota;
+	const used = image.owner === null ? 0 : await deps.images.storageUsed(image.owner);
+	return payloadTooLarge(MESSAGES.storageQuota(quota, used, needed));
 }
 
 function unknownLengthLimit(config: Config): number {
@@ -227,6 +245,7 @@ export async function killImage(
 	try {
 		await deps.images.transition(image.id, TRANSITIONS.kill.from, TRANSITIONS.kill.to, {
 			status_reason: reason,
+			reserved_bytes: 0,
 		});
 	} catch (err) {
 		console.error(

@@ -199,6 +199,8 @@ export async function streamUnknownLength(
 	source: ReadableStream<Uint8Array>,
 	partSize: number,
 	limit: number,
+	/** Called before each part (and a lone small body) is stored, with its size; may throw. */
+	beforeStoring: (bytes: number) => Promise<void> = async () => {},
 ): Promise<StreamedBytes> {
 	const digests = new Digests(true);
 	let part = new Uint8Array(partSize);
@@ -214,6 +216,7 @@ export async function streamUnknownLength(
 		}
 	};
 	const flush = async (bytes: Uint8Array) => {
+		await beforeStoring(bytes.byteLength);
 		const current = multipart.upload ?? (await storeStep(() => blobs.startMultipart(key)));
 		multipart.upload = current;
 		parts.push(await storeStep(() => current.uploadPart(parts.length + 1, bytes)));
@@ -240,6 +243,7 @@ export async function streamUnknownLength(
 		const upload = multipart.upload;
 		if (upload === null) {
 			const tail = part.subarray(0, filled);
+			await beforeStoring(filled);
 			await storeStep(() => blobs.put(key, new Response(tail).body ?? emptyStream(), filled));
 		} else {
 			if (filled > 0) await flush(part.subarray(0, filled));

@@ -31,6 +31,7 @@ function newImage(overrides: Partial<StoredImage> = {}): StoredImage {
 		status_reason: null,
 		upload_started_at: null,
 		revision: crypto.randomUUID(),
+		reserved_bytes: 0,
 		...overrides,
 	};
 }
