@@ -6,6 +6,8 @@ export const TEST_AUTH_TOKENS = [
 	{ token: "admin-token", tenant: "admin-tenant", user: "admin", roles: ["admin"] },
 	{ token: "owner-token", tenant: "tenant-a", user: "alice", roles: ["member"] },
 	{ token: "other-token", tenant: "tenant-b", user: "bob", roles: ["member"] },
+	{ token: "sharer-token", tenant: "tenant-c", user: "carol", roles: ["member"] },
+	{ token: "member-token", tenant: "tenant-d", user: "dave", roles: ["member"] },
 ];
 
 export default defineConfig(async () => {
@@ -20,6 +22,8 @@ export default defineConfig(async () => {
 						AUTH_TOKENS: JSON.stringify(TEST_AUTH_TOKENS),
 						IMAGE_PROPERTY_QUOTA: "10",
 						UPLOAD_PART_BYTES: String(5 * 1024 * 1024),
+						// The API suites upload random bytes labelled qcow2 (test/helpers/fixtures.ts); content
+						// checks are tested with the switch on in test/inspection/. Safety checks still apply.
 						IMAGE_MEMBER_QUOTA: "10",
 						KEYSTONE_URL: "https://keystone.test:5000",
 						KEYSTONE_SERVICE_TOKEN: "keystone-service-token",
@@ -36,10 +40,14 @@ export default defineConfig(async () => {
 				},
 			}),
 		],
+		// Image fixtures are gzipped disk images, imported as base64 data URLs (`?inline`).
+		assetsInclude: ["**/*.gz"],
 		test: {
-			include: ["test/{unit,metadata,storage,api}/**/*.test.ts"],
+			include: ["test/{unit,metadata,storage,api,inspection}/**/*.test.ts"],
 			setupFiles: ["./test/setup/apply-migrations.ts"],
 			globals: true,
+			// One JSON line per request is for operators, not for test output.
+			onConsoleLog: (log) => !log.startsWith('{"level":"info","msg":"request"'),
 		},
 	};
 });

@@ -4,6 +4,7 @@ import {
 	DEFAULT_IMAGE_SIZE_CAP,
 	DEFAULT_MEMBER_QUOTA,
 	DEFAULT_PROPERTY_QUOTA,
+	DEFAULT_VMDK_ALLOWED_TYPES,
 } from "./domain/glance-rules";
 import type { Env } from "./env";
 import { ApiError } from "./errors";
@@ -27,8 +28,16 @@ export interface Config {
 	keystoneUrl: string | null;
 	/** Longest a Keystone validation is cached, even if the token lives longer (revocation delay). */
 	keystoneCacheSeconds: number;
+	/** How long an upload session may stay open before the sweeper kills it. */
+	sessionTtlSeconds: number;
+	/** How long an image may stay saving before the sweeper kills it. */
+	staleUploadSeconds: number;
 	/** Part size for bodies of unknown length, streamed to R2 as a multipart upload. */
 	uploadPartBytes: number;
+	/** VMDK create types accepted (empty: no VMDK at all). */
+	vmdkAllowedTypes: ReadonlySet<string>;
+	/** Refuse image data that is not the declared disk_format (safety checks apply regardless). */
+	requireFormatMatch: boolean;
 	/** Base URL used in Location headers and the versions document; null = the request's origin. */
 	publicEndpoint: string | null;
 }
@@ -50,6 +59,20 @@ function integer(name: string, raw: string | undefined, fallback: number): numbe
 	return n;
 }
 
+function boolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+	const value = raw?.trim().toLowerCase();
+	if (!value) return fallback;
+	if (value === "true") return true;
+	if (value === "false") return false;
+	throw new ApiError(500, `Server misconfigured: ${name} must be true or false, got '${raw}'.`);
+}
+
+/** Unset: Glance's default types; "none": no VMDK accepted. */
+function vmdkTypes(raw: string | undefined): ReadonlySet<string> {
+	if (raw?.trim().toLowerCase() === "none") return new Set();
+	return list(raw, DEFAULT_VMDK_ALLOWED_TYPES);
+}
+
 export function loadConfig(env: Env): Config {
 	return {
 		bucketName: env.R2_BUCKET_NAME?.trim() || "glance-edge-images",
@@ -67,7 +90,15 @@ export function loadConfig(env: Env): Config {
 		storageQuota: integer("USER_STORAGE_QUOTA", env.USER_STORAGE_QUOTA, 0),
 		keystoneUrl: env.KEYSTONE_URL?.trim().replace(/\/+$/, "") || null,
 		keystoneCacheSeconds: integer("KEYSTONE_CACHE_SECONDS", env.KEYSTONE_CACHE_SECONDS, 300),
+		sessionTtlSeconds: integer(
+			"UPLOAD_SESSION_TTL_SECONDS",
+			env.UPLOAD_SESSION_TTL_SECONDS,
+			86_400,
+		),
+		staleUploadSeconds: integer("STALE_UPLOAD_SECONDS", env.STALE_UPLOAD_SECONDS, 21_600),
 		uploadPartBytes: integer("UPLOAD_PART_BYTES", env.UPLOAD_PART_BYTES, 8 * 1024 * 1024),
+		vmdkAllowedTypes: vmdkTypes(env.VMDK_ALLOWED_TYPES),
+		requireFormatMatch: boolean("REQUIRE_IMAGE_FORMAT_MATCH", env.REQUIRE_IMAGE_FORMAT_MATCH, true),
 		publicEndpoint: env.PUBLIC_ENDPOINT?.trim().replace(/\/+$/, "") || null,
 	};
 }

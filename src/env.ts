@@ -2,6 +2,7 @@ import type { Config } from "./config";
 import type { Identity } from "./identity/identity";
 import type { ImageRepository } from "./metadata/image-repository";
 import type { MemberRepository } from "./metadata/member-repository";
+import type { SessionRepository } from "./metadata/session-repository";
 import type { BlobStore } from "./storage/blob-store";
 
 /** Bindings and vars from wrangler.toml (secrets: AUTH_TOKENS). */
@@ -17,15 +18,28 @@ export interface Env {
 	MAX_REQUEST_BYTES?: string;
 	PUBLIC_ENDPOINT?: string;
 	UPLOAD_PART_BYTES?: string;
+	/** Comma-separated VMDK create types accepted; "none" refuses every VMDK. */
+	VMDK_ALLOWED_TYPES?: string;
+	/** "false" accepts image data that is not its declared disk_format (default "true"). */
+	REQUIRE_IMAGE_FORMAT_MATCH?: string;
 	IMAGE_MEMBER_QUOTA?: string;
 	USER_STORAGE_QUOTA?: string;
 	KEYSTONE_URL?: string;
 	/** Secret: a Keystone token with the service role, used to validate callers' tokens. */
 	KEYSTONE_SERVICE_TOKEN?: string;
 	KEYSTONE_CACHE_SECONDS?: string;
+	UPLOAD_SESSION_TTL_SECONDS?: string;
+	STALE_UPLOAD_SECONDS?: string;
+	/** Queue of completed upload sessions waiting for verification. */
+	VERIFY_QUEUE?: Queue<VerifyMessage>;
 	/** Optional service binding to reach Keystone (instead of fetching KEYSTONE_URL). */
 	KEYSTONE?: Fetcher;
 	AUTH_TOKENS?: string;
+}
+
+/** What the upload-session verifier is told: which image's assembled object to check. */
+export interface VerifyMessage {
+	image_id: string;
 }
 
 export interface AppVariables {
@@ -34,6 +48,8 @@ export interface AppVariables {
 	identity: Identity;
 	images: ImageRepository;
 	members: MemberRepository;
+	sessions: SessionRepository;
+	enqueueVerification: (imageId: string) => Promise<void>;
 	blobs: BlobStore;
 }
 

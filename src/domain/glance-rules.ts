@@ -29,6 +29,8 @@ export const HEADER_FIELDS = [
 	// Ours: HEAD reports the multihash, so a client echoing HEAD's headers back must not get a 400.
 	"os_hash_algo",
 	"os_hash_value",
+	// Ours, reported on killed images; accepted back and ignored.
+	"status_reason",
 ] as const;
 export type HeaderField = (typeof HEADER_FIELDS)[number];
 
@@ -225,3 +227,50 @@ export function pythonTruthy(value: unknown): boolean {
 	if (typeof value === "object") return Object.keys(value).length > 0;
 	return true;
 }
+
+/** R2's multipart limits (all parts but the last the same size). */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const MAX_PARTS = 10_000;
+
+/** Upload-session extension messages. */
+export const SESSION_MESSAGES = {
+	none: (id: string) => `No upload session is open for image ${id}.`,
+	exists: (id: string) =>
+		`An upload session is already open for image ${id}; read it with GET to resume, or DELETE it.`,
+	notQueued: (id: string) =>
+		`Image ${id} is not queued: only a queued image takes an upload session.`,
+	sizeDeclared: (declared: number, size: number) =>
+		`The image was registered with size ${declared}, but the session declares ${size}.`,
+	checksumDeclared: (declared: string, given: string) =>
+		`The image was registered with checksum ${declared}, but the session declares ${given}.`,
+	tooLargeForLimit: (size: number, max: number) =>
+		`An image of ${size} bytes needs parts larger than the request limit allows: at most ${max} bytes fit in 10000 parts.`,
+	partNumber: (count: number) => `Part numbers run from 1 to ${count} for this session.`,
+	partSize: (n: number, expected: number, got: number | null) =>
+		`Part ${n} must be exactly ${expected} bytes${got === null ? "" : `, not ${got}`}.`,
+	missingParts: (missing: number[]) =>
+		`The upload is not complete: part${missing.length > 1 ? "s" : ""} ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""} missing.`,
+	closed: "The upload session was closed while this part was being stored; open a new session.",
+	expired: "The upload session expired before it was completed.",
+	stale: "The upload stopped making progress and was abandoned.",
+} as const;
+
+// Content inspection (security-and-platform.md §A.1, docs/content-safety.md).
+/** VMDK create types accepted by default (Glance's vmdk_allowed_types). */
+export const DEFAULT_VMDK_ALLOWED_TYPES = ["monolithicSparse", "streamOptimized"] as const;
+/** Disk formats the inspectors recognise: the bytes must be exactly the declared format. */
+export const INSPECTED_DISK_FORMATS = new Set([
+	"raw",
+	"qcow2",
+	"vmdk",
+	"vhd",
+	"vhdx",
+	"vdi",
+	"iso",
+	"luks",
+]);
+/**
+ * What a hypervisor reads as plain bytes: the content `raw` may hold, and what disk formats the
+ * inspectors do not recognise (ami, aki, ari, ploop, ...) must look like.
+ */
+export const PLAIN_CONTENT = new Set(["raw", "gpt", "mbr", "iso"]);

@@ -3,9 +3,11 @@ import { MESSAGES, TRANSITIONS } from "../domain/glance-rules";
 import type { StoredImage } from "../domain/image";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
 import { ApiError, badRequest, conflict, payloadTooLarge } from "../errors";
+import { judgeContent, WindowCapture } from "../inspection";
 import type { ImageRepository } from "../metadata/image-repository";
 import type { BlobStore } from "../storage/blob-store";
 import {
+	type ChunkTap,
 	ClientDisconnectedError,
 	StoreWriteError,
 	type StreamedBytes,
@@ -90,9 +92,11 @@ export async function receiveImageData(
 		throw refusal;
 	}
 	const saving = started;
+	// Content inspection's windows, copied from the stream as it passes.
+	const capture = new WindowCapture(plan.length);
 	let bytes: StreamedBytes;
 	try {
-		bytes = await streamBytes(deps, saving, body, plan);
+		bytes = await streamBytes(deps, saving, body, plan, capture);
 	} catch (err) {
 		const failure = uploadFailure(err, plan, deps.config);
 		await killImage(deps, saving, failure.message);
@@ -102,6 +106,16 @@ export async function receiveImageData(
 	if (mismatch) {
 		await killImage(deps, saving, mismatch.message);
 		throw mismatch;
+	}
+	// Before the image can become active: unsafe or mislabelled data is refused (§A.1).
+	const content = judgeContent(
+		capture.finish(),
+		{ diskFormat: saving.disk_format, containerFormat: saving.container_format },
+		deps.config,
+	);
+	if (!content.accepted) {
+		await killImage(deps, saving, content.reason);
+		throw badRequest(content.reason, content.field ?? undefined);
 	}
 	const active = await deps.images.transition(
 		saving.id,
@@ -114,6 +128,7 @@ export async function receiveImageData(
 			os_hash_value: bytes.sha512,
 			status_reason: null,
 			reserved_bytes: 0,
+			...(content.virtualSize !== null ? { virtual_size: content.virtualSize } : {}),
 		},
 	);
 	if (active) return active;
@@ -129,11 +144,12 @@ function streamBytes(
 	image: StoredImage,
 	body: ReadableStream<Uint8Array>,
 	plan: UploadPlan,
+	tap: ChunkTap,
 ): Promise<StreamedBytes> {
 	const md5 = plan.declaredChecksum?.toLowerCase();
 	if (plan.length !== null) {
 		const verifiable = md5 && MD5_HEX.test(md5) && md5 === plan.declaredChecksum ? md5 : undefined;
-		return streamKnownLength(deps.blobs, image.object_key, body, plan.length, verifiable);
+		return streamKnownLength(deps.blobs, image.object_key, body, plan.length, verifiable, tap);
 	}
 	const quota = deps.config.storageQuota;
 	return streamUnknownLength(
@@ -147,6 +163,7 @@ function streamBytes(
 				throw await quotaRefusal(deps, image, bytes);
 			}
 		},
+		tap,
 	);
 }
 
@@ -216,18 +233,9 @@ function uploadFailure(err: unknown, plan: UploadPlan, config: Config): ApiError
 				"x-image-meta-checksum",
 			);
 		}
-		console.error(
-			JSON.stringify({ level: "error", msg: "object store write failed", error: err.message }),
-		);
+		// The request log records this 5xx once, with its cause.
 		return new ApiError(503, MESSAGES.storeFailed, { cause: err });
 	}
-	console.error(
-		JSON.stringify({
-			level: "error",
-			msg: "upload failed",
-			error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-		}),
-	);
 	return new ApiError(500, "The upload failed unexpectedly; the image has been killed.", {
 		cause: err,
 	});

@@ -38,6 +38,11 @@ export class StoreWriteError extends Error {
 	}
 }
 
+/** Sees every chunk as it passes (content inspection keeps a few windows); must not keep it. */
+export interface ChunkTap {
+	take(chunk: Uint8Array): void;
+}
+
 export interface StreamedBytes {
 	size: number;
 	md5: string;
@@ -153,6 +158,7 @@ export async function streamKnownLength(
 	source: ReadableStream<Uint8Array>,
 	length: number,
 	md5?: string,
+	tap?: ChunkTap,
 ): Promise<StreamedBytes> {
 	const sized = new FixedLengthStream(length);
 	const writer = sized.writable.getWriter();
@@ -171,6 +177,8 @@ export async function streamKnownLength(
 			if (received + chunk.byteLength > length) throw new TooManyBytesError(length);
 			received += chunk.byteLength;
 			digests.update(chunk);
+			// Before the write: the store may take ownership of the chunk's buffer.
+			tap?.take(chunk);
 			await Promise.race([writer.write(chunk), storeFailed]);
 		});
 		if (received < length) throw new ClientDisconnectedError(received);
@@ -201,6 +209,7 @@ export async function streamUnknownLength(
 	limit: number,
 	/** Called before each part (and a lone small body) is stored, with its size; may throw. */
 	beforeStoring: (bytes: number) => Promise<void> = async () => {},
+	tap?: ChunkTap,
 ): Promise<StreamedBytes> {
 	const digests = new Digests(true);
 	let part = new Uint8Array(partSize);
@@ -227,6 +236,7 @@ export async function streamUnknownLength(
 			if (size + chunk.byteLength > limit) throw new StreamLimitError(limit);
 			size += chunk.byteLength;
 			digests.update(chunk);
+			tap?.take(chunk);
 			let offset = 0;
 			while (offset < chunk.byteLength) {
 				const n = Math.min(partSize - filled, chunk.byteLength - offset);
@@ -259,4 +269,12 @@ export async function streamUnknownLength(
 
 function emptyStream(): ReadableStream<Uint8Array> {
 	return new ReadableStream({ start: (c) => c.close() });
+}
+
+/** Size, MD5 and SHA-512 of a stream, read in large chunks and never held in memory. */
+export async function digestStream(source: ReadableStream<Uint8Array>): Promise<StreamedBytes> {
+	const digests = new Digests(true);
+	const size = await pump(source, (chunk) => digests.update(chunk));
+	const { sha512, md5 } = await digests.finish();
+	return { size, md5: md5 ?? "", sha512 };
 }

@@ -277,7 +277,7 @@ describe("DELETE while an upload is streaming", () => {
 	}
 
 	it("makes a PUT upload of unknown length answer 412 and removes its bytes", async () => {
-		const image = await register();
+		const image = await register({ disk_format: "raw" });
 		const upload = await deleteMidUpload(
 			(id, body) =>
 				api(`/v1/images/${id}`, {

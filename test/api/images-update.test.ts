@@ -379,7 +379,7 @@ describe("PUT /v1/images/{id} with data", () => {
 			checksum: await md5Hex(data),
 			os_hash_algo: "sha512",
 			os_hash_value: await sha512Hex(data),
-			disk_format: "qcow2",
+			disk_format: "raw",
 			container_format: "ovf",
 			properties: { a: "1", b: "2" },
 		});

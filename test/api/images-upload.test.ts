@@ -289,10 +289,11 @@ describe("upload limits and store failures", () => {
 		const failing = (e: Env): BlobStore => {
 			const real = new R2BlobStore(e.IMAGES);
 			return {
-				...real,
 				get: real.get.bind(real),
 				delete: real.delete.bind(real),
 				startMultipart: real.startMultipart.bind(real),
+				resumeMultipart: real.resumeMultipart.bind(real),
+				list: real.list.bind(real),
 				async put(_key, body) {
 					const reader = body.getReader();
 					await reader.read();
@@ -317,6 +318,8 @@ describe("upload limits and store failures", () => {
 				put: real.put.bind(real),
 				get: real.get.bind(real),
 				delete: real.delete.bind(real),
+				resumeMultipart: real.resumeMultipart.bind(real),
+				list: real.list.bind(real),
 				async startMultipart(key) {
 					const upload = await real.startMultipart(key);
 					let parts = 0;

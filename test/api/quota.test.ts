@@ -21,20 +21,19 @@ function quotaApp(quota = QUOTA) {
 			const res = await call("/v1/images", {
 				method: "POST",
 				headers: { "content-type": "application/json" },
-				body: JSON.stringify({ ...REGISTRATION, owner }),
+				body: JSON.stringify({ ...REGISTRATION, disk_format: "raw", owner }),
 			});
 			return ((await res.json()) as { image: { id: string } }).image.id;
 		},
 		upload(id: string, body: BodyInit, headers: Record<string, string> = {}) {
-			const length =
+			const length: Record<string, string> =
 				body instanceof Uint8Array ? { "content-length": String(body.byteLength) } : {};
 			return call(`/v1/images/${id}`, {
 				method: "PUT",
 				headers: { "content-type": "application/octet-stream", ...length, ...headers },
 				body,
-				// @ts-expect-error: streaming request bodies need duplex
 				duplex: "half",
-			});
+			} as RequestInit & { headers: Record<string, string> });
 		},
 		post(owner: string, body: BodyInit) {
 			return call("/v1/images", {

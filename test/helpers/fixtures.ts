@@ -8,7 +8,7 @@ export const REGISTRATION = {
 export function metaHeaders(overrides: Record<string, string> = {}): Record<string, string> {
 	return {
 		"x-image-meta-name": "cirros",
-		"x-image-meta-disk_format": "qcow2",
+		"x-image-meta-disk_format": "raw",
 		"x-image-meta-container_format": "bare",
 		...overrides,
 	};

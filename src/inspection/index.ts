@@ -1,0 +1,19 @@
+/**
+ * Content inspection of uploaded images (security-and-platform.md §A.1): bounded-window format
+ * inspectors, the safety and format-match verdict, and the two ways to capture the windows
+ * (from an upload stream as it passes, or from a stored object by ranged reads).
+ */
+export { WindowCapture } from "./capture";
+export {
+	CONTAINER_FORMAT_FIELD,
+	type ContentPolicy,
+	type ContentVerdict,
+	type DeclaredFormats,
+	DISK_FORMAT_FIELD,
+	judgeContent,
+	regionsToCapture,
+} from "./content";
+export type { DetectedFormat, FormatMatch, InspectOptions, Inspector } from "./format";
+export { INSPECTORS, type Inspection, inspectView, inspectWindows } from "./inspect";
+export { captureStoredWindows, inspectStoredObject } from "./stored";
+export { type ByteView, HEAD_WINDOW, type ImageWindows, TAIL_WINDOW, viewOf } from "./windows";
