@@ -20,6 +20,7 @@ import {
 	toRowValue,
 	UPDATABLE_COLUMNS,
 } from "./image-rows";
+import { OWNER_USAGE_BY_OWNER, withinQuota } from "./quota-sql";
 
 const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMNS.join(", ")}) VALUES (${IMAGE_COLUMNS.map(
 	(_, i) => `?${i + 1}`,
@@ -33,17 +34,6 @@ const SELECT_IMAGE_FOR_CALLER = `SELECT images.*, m.can_share AS caller_can_shar
 const SELECT_IMAGE = "SELECT * FROM images WHERE id = ?1";
 const SELECT_PROPERTIES =
 	"SELECT name, value FROM image_properties WHERE image_id = ?1 ORDER BY name";
-/**
- * Bytes held by an owner's images, other than ?1: active images count their size, uploads in
- * progress their reservation. Used inside guarded statements, so the check and the reservation
- * are one atomic step.
- */
-const OWNER_USAGE = `(SELECT IFNULL(SUM(CASE WHEN status = 'active' THEN IFNULL(size, 0) ELSE reserved_bytes END), 0)
-	FROM images WHERE owner = (SELECT owner FROM images WHERE id = ?1) AND id != ?1 AND deleted = 0
-	AND status IN ('queued', 'saving', 'active'))`;
-const WITHIN_QUOTA = (bytes: string, quota: string) =>
-	`(${quota} <= 0 OR (SELECT owner FROM images WHERE id = ?1) IS NULL OR ${OWNER_USAGE} + ${bytes} <= ${quota})`;
-
 /** Property statements of an update run only if the image row carries the update's new token. */
 const IF_REVISION = "EXISTS (SELECT 1 FROM images WHERE id = ?1 AND revision = ?2)";
 
@@ -127,7 +117,7 @@ export class D1ImageRepository implements ImageRepository {
 			params,
 		);
 		const sql = `UPDATE images SET ${set} WHERE id = ?1 AND status = 'queued'
-			AND ${WITHIN_QUOTA("?2", "?3")} RETURNING *`;
+			AND ${withinQuota("?2", "?3")} RETURNING *`;
 		const image = await this.applyAndRead(id, [this.db.prepare(sql).bind(...params)]);
 		if (image) return image;
 		const now = await this.db
@@ -141,7 +131,7 @@ export class D1ImageRepository implements ImageRepository {
 		const result = await this.db
 			.prepare(
 				`UPDATE images SET reserved_bytes = reserved_bytes + ?2 WHERE id = ?1 AND status = 'saving'
-				 AND ${WITHIN_QUOTA("reserved_bytes + ?2", "?3")}`,
+				 AND ${withinQuota("reserved_bytes + ?2", "?3")}`,
 			)
 			.bind(id, bytes, quota)
 			.run();
@@ -149,13 +139,7 @@ export class D1ImageRepository implements ImageRepository {
 	}
 
 	async storageUsed(owner: string): Promise<number> {
-		const row = await this.db
-			.prepare(
-				`SELECT IFNULL(SUM(CASE WHEN status = 'active' THEN IFNULL(size, 0) ELSE reserved_bytes END), 0) AS used
-				 FROM images WHERE owner = ?1 AND deleted = 0 AND status IN ('queued', 'saving', 'active')`,
-			)
-			.bind(owner)
-			.first<{ used: number }>();
+		const row = await this.db.prepare(OWNER_USAGE_BY_OWNER).bind(owner).first<{ used: number }>();
 		return row?.used ?? 0;
 	}
 

@@ -49,6 +49,14 @@ export interface BlobStore {
 	): Promise<StoredBlob>;
 	/** Starts writing `key` in parts. */
 	startMultipart(key: string): Promise<MultipartWrite>;
+	/** Continues a multipart write started earlier (possibly by another instance). */
+	resumeMultipart(key: string, uploadId: string): MultipartWrite;
+	/** One page of object keys under `prefix`, after `cursor`; `cursor` is null on the last page. */
+	list(
+		prefix: string,
+		cursor: string | null,
+		limit: number,
+	): Promise<{ keys: string[]; cursor: string | null }>;
 	/** The object (or `range` of it), or null when there is none. */
 	get(key: string, range?: ByteRange): Promise<BlobBody | null>;
 	/** Removes the object; removing a missing object is not an error. */

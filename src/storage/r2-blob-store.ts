@@ -37,6 +37,19 @@ export class R2BlobStore implements BlobStore {
 		return new R2MultipartWrite(upload);
 	}
 
+	resumeMultipart(key: string, uploadId: string): MultipartWrite {
+		return new R2MultipartWrite(this.bucket.resumeMultipartUpload(key, uploadId));
+	}
+
+	async list(
+		prefix: string,
+		cursor: string | null,
+		limit: number,
+	): Promise<{ keys: string[]; cursor: string | null }> {
+		const page = await this.bucket.list({ prefix, limit, ...(cursor ? { cursor } : {}) });
+		return { keys: page.objects.map((o) => o.key), cursor: page.truncated ? page.cursor : null };
+	}
+
 	async get(key: string, range?: ByteRange): Promise<BlobBody | null> {
 		const object = await this.bucket.get(key, range ? { range } : undefined);
 		if (!object) return null;

@@ -1,0 +1,58 @@
+/** The few queries only the sweeper needs, over D1. */
+export class D1SweeperQueries {
+	constructor(private readonly db: D1Database) {}
+
+	/** Images stuck in saving since before `before`, oldest first. */
+	async staleUploads(before: string, limit: number): Promise<string[]> {
+		const { results } = await this.db
+			.prepare(
+				`SELECT id FROM images WHERE status = 'saving' AND IFNULL(upload_started_at, updated_at) < ?1
+				 ORDER BY upload_started_at LIMIT ?2`,
+			)
+			.bind(before, limit)
+			.all<{ id: string }>();
+		return results.map((r) => r.id);
+	}
+
+	/** For each id: the image's status, or nothing when no image has that id. */
+	async statuses(ids: string[]): Promise<Map<string, string>> {
+		const { results } = await this.db
+			.prepare("SELECT id, status FROM images WHERE id IN (SELECT value FROM json_each(?1))")
+			.bind(JSON.stringify(ids))
+			.all<{ id: string; status: string }>();
+		return new Map(results.map((r) => [r.id, r.status]));
+	}
+
+	/** Reservations left on images that no longer upload (a crash between two statements). */
+	async releaseLeftoverReservations(): Promise<number> {
+		const result = await this.db
+			.prepare(
+				`UPDATE images SET reserved_bytes = 0 WHERE reserved_bytes > 0
+				 AND (status IN ('killed', 'deleted', 'active')
+				   OR (status = 'queued' AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.image_id = images.id)))`,
+			)
+			.run();
+		return result.meta.changes;
+	}
+
+	async cursor(name: string): Promise<string | null> {
+		const row = await this.db
+			.prepare("SELECT value FROM sweeper_state WHERE name = ?1")
+			.bind(name)
+			.first<{ value: string }>();
+		return row?.value ?? null;
+	}
+
+	async setCursor(name: string, value: string | null): Promise<void> {
+		if (value === null) {
+			await this.db.prepare("DELETE FROM sweeper_state WHERE name = ?1").bind(name).run();
+			return;
+		}
+		await this.db
+			.prepare(
+				"INSERT INTO sweeper_state (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+			)
+			.bind(name, value)
+			.run();
+	}
+}

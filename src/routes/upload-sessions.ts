@@ -1,0 +1,62 @@
+import { Hono } from "hono";
+import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
+import type { AppEnv } from "../env";
+import { badRequest, methodNotAllowed } from "../errors";
+import { mediaType, readJsonBody } from "../http/json-body";
+import { parseOrThrow } from "../http/validate";
+import { OpenSessionSchema } from "../schemas/upload-session";
+import {
+	abortSession,
+	completeSession,
+	openSession,
+	readSession,
+	uploadPart,
+} from "../services/upload-sessions";
+import { imageJson } from "./image-responses";
+
+/**
+ * The upload-session extension (not part of Glance v1): an image larger than one request body
+ * is sent as numbered parts, in any order and in parallel, then verified in the background.
+ */
+export function uploadSessionRoutes() {
+	const app = new Hono<AppEnv>();
+	const base = "/images/:id/upload-session";
+
+	app.post(base, async (c) => {
+		const body = parseOrThrow(
+			OpenSessionSchema,
+			await readJsonBody(c.req.raw, MAX_JSON_BODY_BYTES),
+		);
+		const session = await openSession(c.var, c.req.param("id"), body);
+		return c.json({ session }, 201);
+	});
+	app.get(base, async (c) => c.json({ session: await readSession(c.var, c.req.param("id")) }));
+	app.delete(base, async (c) => {
+		await abortSession(c.var, c.req.param("id"));
+		return new Response(null, { status: 204 });
+	});
+	app.all(base, () => {
+		throw methodNotAllowed(["GET", "POST", "DELETE"]);
+	});
+
+	app.put(`${base}/parts/:n`, async (c) => {
+		if (mediaType(c.req.header("content-type")) !== "application/octet-stream") {
+			throw badRequest("Content-Type must be application/octet-stream", "Content-Type");
+		}
+		const n = Number(c.req.param("n"));
+		const part = await uploadPart(c.var, c.req.param("id"), n, c.req.raw);
+		return c.json({ part });
+	});
+	app.all(`${base}/parts/:n`, () => {
+		throw methodNotAllowed(["PUT"]);
+	});
+
+	app.post(`${base}/complete`, async (c) =>
+		imageJson(c, await completeSession(c.var, c.req.param("id")), 202),
+	);
+	app.all(`${base}/complete`, () => {
+		throw methodNotAllowed(["POST"]);
+	});
+
+	return app;
+}

@@ -1,0 +1,62 @@
+import { createApp } from "./app";
+import { loadConfig } from "./config";
+import type { Env, VerifyMessage } from "./env";
+import { D1SweeperQueries } from "./metadata/d1-sweeper-queries";
+import { type AppDeps, defaultDeps } from "./middleware/services";
+import { sweep } from "./services/sweeper";
+import { verifyUploadedImage } from "./services/verify-upload";
+
+/**
+ * The Worker: HTTP through the Hono app, completed upload sessions through the verification
+ * queue, and the periodic sweeper. Tests build one with their own deps.
+ */
+export function createWorker(overrides: Partial<AppDeps> = {}) {
+	const deps: AppDeps = { ...defaultDeps, ...overrides };
+	const app = createApp(overrides);
+	const backgroundDeps = (env: Env) => ({
+		images: deps.imageRepository(env),
+		sessions: deps.sessionRepository(env),
+		blobs: deps.blobStore(env),
+		config: loadConfig(env),
+	});
+
+	return {
+		fetch: app.fetch,
+
+		async queue(batch: MessageBatch<VerifyMessage>, env: Env): Promise<void> {
+			const background = backgroundDeps(env);
+			for (const message of batch.messages) {
+				try {
+					const outcome = await verifyUploadedImage(background, message.body.image_id);
+					console.log(
+						JSON.stringify({
+							level: "info",
+							msg: "upload verified",
+							image_id: message.body.image_id,
+							outcome,
+						}),
+					);
+					message.ack();
+				} catch (err) {
+					console.error(
+						JSON.stringify({
+							level: "error",
+							msg: "upload verification failed; will retry",
+							image_id: message.body.image_id,
+							error: err instanceof Error ? err.message : String(err),
+						}),
+					);
+					message.retry();
+				}
+			}
+		},
+
+		async scheduled(
+			_controller: ScheduledController,
+			env: Env,
+			ctx: ExecutionContext,
+		): Promise<void> {
+			ctx.waitUntil(sweep({ ...backgroundDeps(env), queries: new D1SweeperQueries(env.DB) }));
+		},
+	} satisfies ExportedHandler<Env, VerifyMessage>;
+}
