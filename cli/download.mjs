@@ -1,0 +1,266 @@
+// `glance-edge download`: stream an image into <file>.part (resumed with Range when it exists
+// or when the connection drops), check its MD5 and SHA-512, then rename it to <file>.
+
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+	describeNetworkError,
+	networkFailure,
+	refused,
+	usageError,
+	verifyFailed,
+} from "./errors.mjs";
+import { digestFile, sizeOf } from "./files.mjs";
+import { backoffDelay, drain, imageFromHeaders, isRetryableStatus } from "./http.mjs";
+import { formatBytes, formatRate } from "./ui.mjs";
+
+/** No byte received for this long: the download is stuck; resume it on a new connection. */
+const STALL_MS = 60_000;
+
+/** `bytes <start>-<end>/<total>` → {start, end, total}, or null. */
+export function parseContentRange(value) {
+	const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? "");
+	if (!m) return null;
+	return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? null : Number(m[3]) };
+}
+
+function unquoteEtag(etag) {
+	if (!etag) return null;
+	return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+}
+
+/**
+ * @param {{id: string, file: string}} opts
+ * @param {{client: import("./http.mjs").Client, ui: object}} ctx
+ * @returns the image (from the response headers)
+ */
+export async function download(opts, { client, ui }) {
+	const { id, file } = opts;
+	const partPath = `${file}.part`;
+	const started = Date.now();
+	let resumedFrom = (await localSize(partPath)) ?? 0;
+	let result;
+	for (let pass = 0; ; pass++) {
+		result = await fetchToPart(client, ui, id, partPath, resumedFrom);
+		const problems = mismatches(result);
+		if (problems.length === 0) break;
+		await fsp.rm(partPath, { force: true });
+		if (resumedFrom > 0 && pass === 0) {
+			ui.note(
+				`the resumed download of image ${id} does not verify (${problems[0]}); downloading it again from the start`,
+			);
+			resumedFrom = 0;
+			continue;
+		}
+		throw verifyFailed(`download of image ${id} does not verify: ${problems.join("; ")}`, {
+			image: result.image,
+		});
+	}
+	try {
+		await fsp.rename(partPath, file);
+	} catch (err) {
+		throw usageError(`cannot rename ${partPath} to ${file}: ${err.code ?? err.message}`);
+	}
+	const seconds = (Date.now() - started) / 1000;
+	const moved = result.transferred;
+	ui.note(
+		`image ${id} saved to ${file}: ${formatBytes(result.size)}, ${result.sha512Checked ? "md5 and sha512" : "md5"} verified (${seconds.toFixed(1)} s, ${formatRate(moved / Math.max(seconds, 0.001))})`,
+	);
+	return result.image;
+}
+
+async function localSize(path) {
+	try {
+		return await sizeOf(path);
+	} catch (err) {
+		throw usageError(`cannot read ${path}: ${err.code ?? err.message}`);
+	}
+}
+
+async function truncate(path) {
+	try {
+		await fsp.writeFile(path, "");
+	} catch (err) {
+		throw usageError(`cannot write ${path}: ${err.code ?? err.message}`);
+	}
+}
+
+function mismatches({ size, got, expected }) {
+	const problems = [];
+	if (got.bytes !== size) problems.push(`${got.bytes} bytes received, ${size} expected`);
+	if (expected.md5 && got.md5 !== expected.md5) {
+		problems.push(`md5 ${got.md5} here, ${expected.md5} on the server`);
+	}
+	if (expected.sha512 && got.sha512 !== expected.sha512) {
+		problems.push(
+			`sha512 ${got.sha512.slice(0, 16)}… here, ${expected.sha512.slice(0, 16)}… on the server`,
+		);
+	}
+	return problems;
+}
+
+/**
+ * Brings <file>.part to the image's full length, appending from its current length, retrying
+ * (with Range) when the connection fails. Returns the digests of the whole file and what the
+ * server says they should be.
+ */
+async function fetchToPart(client, ui, id, partPath, initialOffset) {
+	const what = `downloading image ${id}`;
+	const path = `/v1/images/${encodeURIComponent(id)}`;
+	/** Digests of the bytes in partPath so far; null when they must be read from disk again. */
+	let digests = null;
+	let meter = null;
+	let failures = 0;
+	let image = null;
+	let etag = null;
+	let size = null;
+	let transferred = 0;
+
+	const retry = async (reason, retryAfter = null) => {
+		if (failures >= client.retries) {
+			throw networkFailure(`${what}: ${reason} (${failures + 1} attempts)`);
+		}
+		const delay = backoffDelay(failures, retryAfter);
+		failures++;
+		ui.note(`${what}: ${reason}; resuming in ${(delay / 1000).toFixed(1)} s`);
+		await sleep(delay);
+	};
+
+	// A fresh start: whatever <file>.part holds is not to be trusted.
+	if (initialOffset === 0) await truncate(partPath);
+	for (;;) {
+		const offset = (await localSize(partPath)) ?? 0;
+		if (digests && digests.bytes !== offset) digests = null;
+
+		const headers = { "Accept-Encoding": "identity" };
+		if (offset > 0) headers.Range = `bytes=${offset}-`;
+		const stall = new AbortController();
+		let lastActivity = Date.now();
+		const timer = setInterval(() => {
+			if (Date.now() - lastActivity > STALL_MS) stall.abort(new Error("the download stalled"));
+		}, 1000);
+		timer.unref();
+		try {
+			let res;
+			try {
+				res = await client.send("GET", path, { headers, signal: stall.signal, timeoutMs: 0 });
+			} catch (err) {
+				await retry(describeNetworkError(err));
+				continue;
+			}
+			if (res.status === 416 && offset > 0) {
+				// <file>.part is as long as the image (or longer): check against HEAD.
+				await drain(res);
+				const head = await client.headImage(id);
+				if (!head) throw refused(`${what}: image ${id} was not found`);
+				if (head.size === offset) {
+					digests ??= await digestFile(partPath, { length: offset });
+					return finish(head, offset, digests, 0);
+				}
+				await truncate(partPath);
+				digests = null;
+				continue;
+			}
+			if (isRetryableStatus(res.status)) {
+				const retryAfter = res.headers.get("retry-after");
+				await drain(res);
+				await retry(`HTTP ${res.status}`, retryAfter);
+				continue;
+			}
+			if (!res.ok) throw await client.failure(what, res);
+
+			image = imageFromHeaders(res.headers);
+			etag = unquoteEtag(res.headers.get("etag"));
+			let start = 0;
+			if (res.status === 206) {
+				const range = parseContentRange(res.headers.get("content-range"));
+				if (!range || range.start !== offset) {
+					// Not the range asked for: start over without one.
+					await drain(res);
+					await truncate(partPath);
+					digests = null;
+					continue;
+				}
+				start = range.start;
+				size = range.total ?? image.size ?? null;
+			} else {
+				// 200: the whole image (the server ignored or was not sent a Range).
+				if (offset > 0) {
+					await truncate(partPath);
+					digests = null;
+				}
+				const length = res.headers.get("content-length");
+				size = length !== null ? Number(length) : (image.size ?? null);
+			}
+			if (size === null) throw refused(`${what}: the server did not say how large the image is`);
+			if (!digests) digests = await digestFile(partPath, { length: start });
+			if (!meter) meter = ui.progress("downloading", size, start);
+			else meter.set(start);
+			if (start > 0 && transferred === 0 && failures === 0) {
+				ui.note(`resuming the download of image ${id} at ${formatBytes(start)}`);
+			}
+
+			const hashing = digests;
+			let received = 0;
+			let writeError = null;
+			const out = fs.createWriteStream(partPath, { flags: "a" });
+			out.on("error", (err) => {
+				writeError = err;
+			});
+			const counter = new Transform({
+				transform(chunk, _enc, done) {
+					lastActivity = Date.now();
+					received += chunk.length;
+					hashing.update(chunk);
+					meter.add(chunk.length);
+					done(null, chunk);
+				},
+			});
+			try {
+				const body = res.body ? Readable.fromWeb(res.body) : Readable.from([]);
+				await pipeline(body, counter, out);
+			} catch (err) {
+				transferred += received;
+				digests = null; // some hashed bytes may not have reached the disk
+				meter.sub(received);
+				if (writeError) {
+					throw usageError(`cannot write ${partPath}: ${writeError.code ?? writeError.message}`);
+				}
+				if (received > 0) failures = 0; // progress was made: a fresh budget of retries
+				await retry(describeNetworkError(err));
+				continue;
+			}
+			transferred += received;
+			if (start + received < size) {
+				// The server ended the body early: resume from what we have.
+				if (received > 0) failures = 0;
+				await retry(`the connection closed after ${formatBytes(start + received)}`);
+				continue;
+			}
+			return finish(image, size, digests, transferred);
+		} finally {
+			clearInterval(timer);
+		}
+	}
+
+	function finish(img, total, d, moved) {
+		meter?.stop();
+		const got = d.digest();
+		const md5 = img.checksum ?? etag ?? null;
+		const algo = (img.os_hash_algo ?? "sha512").toLowerCase();
+		const sha512 = algo === "sha512" ? (img.os_hash_value ?? null) : null;
+		if (!md5) ui.note(`the server reports no checksum for image ${id}: only the size is checked`);
+		else if (!sha512) ui.note(`the server reports no sha512 for image ${id}: md5 checked only`);
+		return {
+			image: img,
+			size: total,
+			got,
+			expected: { md5, sha512 },
+			sha512Checked: Boolean(sha512),
+			transferred: moved,
+		};
+	}
+}

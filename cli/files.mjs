@@ -1,0 +1,108 @@
+// Local file helpers: streaming digests and the resume state file kept next to an upload.
+
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+
+export const STATE_SUFFIX = ".glance-edge.json";
+const STATE_VERSION = 1;
+
+/** Both digests of a stream of chunks, without holding more than one chunk. */
+export class Digests {
+	constructor() {
+		this.md5 = createHash("md5");
+		this.sha512 = createHash("sha512");
+		this.bytes = 0;
+	}
+
+	update(chunk) {
+		this.md5.update(chunk);
+		this.sha512.update(chunk);
+		this.bytes += chunk.length;
+	}
+
+	digest() {
+		return { md5: this.md5.digest("hex"), sha512: this.sha512.digest("hex"), bytes: this.bytes };
+	}
+}
+
+/**
+ * Feeds bytes [0, length) of a file (the whole file when length is undefined) into a Digests,
+ * streaming; `onBytes` is told how much was read.
+ */
+export async function digestFile(file, { length, onBytes, digests = new Digests() } = {}) {
+	if (length === 0) return digests;
+	const options = { highWaterMark: 1 << 20 };
+	if (length !== undefined) {
+		options.start = 0;
+		options.end = length - 1;
+	}
+	for await (const chunk of fs.createReadStream(file, options)) {
+		digests.update(chunk);
+		onBytes?.(chunk.length);
+	}
+	return digests;
+}
+
+/** The size of a file, or null when it does not exist. */
+export async function sizeOf(file) {
+	try {
+		return (await fsp.stat(file)).size;
+	} catch (err) {
+		if (err.code === "ENOENT") return null;
+		throw err;
+	}
+}
+
+/**
+ * The resume state of an upload: `<file>.glance-edge.json`, holding the server URL, the image
+ * id, the file's size and mtime and its digests (never the token). Written atomically.
+ */
+export class StateFile {
+	constructor(file, ui) {
+		this.path = `${file}${STATE_SUFFIX}`;
+		this.ui = ui;
+		this.warned = false;
+	}
+
+	async read() {
+		let text;
+		try {
+			text = await fsp.readFile(this.path, "utf8");
+		} catch (err) {
+			if (err.code !== "ENOENT")
+				this.ui.note(`cannot read ${this.path}: ${err.code ?? err.message}`);
+			return null;
+		}
+		try {
+			const state = JSON.parse(text);
+			if (state?.version === STATE_VERSION && typeof state.image_id === "string") return state;
+		} catch {}
+		this.ui.note(`ignoring ${this.path}: not a state file this version understands`);
+		return null;
+	}
+
+	async write(state) {
+		const tmp = `${this.path}.${process.pid}.tmp`;
+		try {
+			await fsp.writeFile(
+				tmp,
+				`${JSON.stringify({ version: STATE_VERSION, ...state }, null, 2)}\n`,
+			);
+			await fsp.rename(tmp, this.path);
+		} catch (err) {
+			await fsp.rm(tmp, { force: true }).catch(() => {});
+			if (!this.warned) {
+				this.warned = true;
+				this.ui.note(
+					`cannot write ${path.basename(this.path)} (${err.code ?? err.message}): an interrupted upload will not resume`,
+				);
+			}
+		}
+	}
+
+	async remove() {
+		await fsp.rm(this.path, { force: true }).catch(() => {});
+	}
+}

@@ -1,0 +1,529 @@
+// `glance-edge upload`: hash the file, register the image, upload it in parts through an upload
+// session (parallel, retried, resumable), complete, wait for the server's verification and
+// check its digests against ours.
+
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+	CliError,
+	describeNetworkError,
+	networkFailure,
+	refused,
+	usageError,
+	verifyFailed,
+} from "./errors.mjs";
+import { digestFile, StateFile } from "./files.mjs";
+import { backoffDelay, drain, errorMessage, isRetryableStatus } from "./http.mjs";
+import { formatBytes, formatRate } from "./ui.mjs";
+
+/** No byte read from the file into the request for this long: the connection is stuck. */
+const PART_STALL_MS = 60_000;
+/** All bytes of a part sent, no answer for this long: give up on this attempt. */
+const PART_ANSWER_MS = 300_000;
+const POLL_FIRST_MS = 500;
+const POLL_MAX_MS = 5_000;
+
+const sessionPath = (id) => `/v1/images/${encodeURIComponent(id)}/upload-session`;
+
+/** Byte range [start, end) of part n (1-based). */
+export function partRange(session, n) {
+	const start = (n - 1) * session.part_size;
+	return { start, end: Math.min(n * session.part_size, session.size) };
+}
+
+/** Part numbers not yet stored, ascending. */
+export function missingParts(session) {
+	const stored = new Set(session.parts ?? []);
+	const missing = [];
+	for (let n = 1; n <= session.part_count; n++) if (!stored.has(n)) missing.push(n);
+	return missing;
+}
+
+/**
+ * @param {object} opts parsed options: file, name, diskFormat, containerFormat, properties,
+ *   isPublic, minDisk, minRam, id, parallel, verifyTimeoutMs
+ * @param {{client: import("./http.mjs").Client, ui: object}} ctx
+ * @returns the final (active) image
+ */
+export async function upload(opts, { client, ui }) {
+	const { file } = opts;
+	let stat;
+	try {
+		stat = await fsp.stat(file);
+	} catch (err) {
+		throw usageError(`cannot read ${file}: ${err.code ?? err.message}`);
+	}
+	if (!stat.isFile()) throw usageError(`${file} is not a regular file`);
+	if (stat.size === 0) throw usageError(`${file} is empty: there is nothing to upload`);
+	try {
+		await fsp.access(file, fs.constants.R_OK);
+	} catch (err) {
+		throw usageError(`cannot read ${file}: ${err.code ?? err.message}`);
+	}
+	const size = stat.size;
+	const state = new StateFile(file, ui);
+	const fileKey = { url: client.baseUrl, size, mtime_ms: stat.mtimeMs };
+
+	// A state file from an earlier run on this very file (same server, size and mtime) gives
+	// the image to resume and saves hashing the file again.
+	let saved = await state.read();
+	if (saved) {
+		const sameFile = saved.size === size && saved.mtime_ms === stat.mtimeMs;
+		if (saved.url !== client.baseUrl) {
+			ui.note(`ignoring ${state.path}: it is for another server (${saved.url})`);
+			saved = null;
+		} else if (!sameFile) {
+			ui.note(
+				`${file} changed since the interrupted upload of image ${saved.image_id}; starting over`,
+			);
+			if (saved.image_id !== opts.id) await discardSession(client, saved.image_id);
+			saved = null;
+		}
+	}
+
+	let digests;
+	if (saved?.md5 && saved?.sha512) {
+		digests = { md5: saved.md5, sha512: saved.sha512 };
+	} else {
+		const meter = ui.progress("hashing", size);
+		const d = await digestFile(file, { onBytes: (n) => meter.add(n) });
+		meter.stop();
+		const result = d.digest();
+		if (result.bytes !== size) throw usageError(`${file} changed while it was being read`);
+		digests = { md5: result.md5, sha512: result.sha512 };
+	}
+
+	let imageId = opts.id ?? saved?.image_id ?? null;
+	/** "id": given with --id; "state": from the state file; "new": registered by this run. */
+	let origin = opts.id ? "id" : imageId ? "state" : "new";
+	if (origin === "state") ui.note(`resuming the upload of image ${imageId}`);
+	const saveState = () => state.write({ ...fileKey, image_id: imageId, ...digests });
+
+	const started = Date.now();
+	/** Bytes sent and seconds spent sending them, in this run. */
+	const sent = { bytes: 0, seconds: 0 };
+	let outcome;
+	for (let round = 0; ; round++) {
+		if (round >= 6) throw refused(`could not get an upload session for image ${imageId}`);
+		if (!imageId) {
+			imageId = randomUUID();
+			origin = "new";
+			await saveState();
+			await register(client, imageId, opts);
+		} else {
+			await saveState();
+		}
+		outcome = await obtainSession(client, imageId, origin, size, digests);
+		if (outcome.restart) {
+			if (origin === "id") throw outcome.error;
+			ui.note(`${outcome.error.message}; registering a new image`);
+			imageId = null;
+			continue;
+		}
+		break;
+	}
+
+	if (outcome.session) {
+		let session = outcome.session;
+		for (let round = 0; ; round++) {
+			const missing = missingParts(session);
+			if (missing.length > 0) {
+				const summary = await uploadParts(client, ui, {
+					id: imageId,
+					file,
+					session,
+					missing,
+					parallel: opts.parallel,
+				});
+				sent.bytes += summary.bytes;
+				sent.seconds += summary.seconds;
+			}
+			await checkUnchanged(file, stat);
+			const incomplete = await complete(client, imageId);
+			if (!incomplete) break;
+			// 400 from complete: the server misses parts; send them and complete again.
+			if (round >= 2) {
+				throw refused(`the server keeps refusing to complete the upload of image ${imageId}`);
+			}
+			ui.note(`the server misses ${missingParts(incomplete).length} part(s); sending them again`);
+			session = checkSession(incomplete, imageId, size, digests);
+		}
+	}
+
+	let image = outcome.active;
+	if (!image) image = await waitForVerification(client, ui, imageId, opts.verifyTimeoutMs);
+	if (image.status === "killed") {
+		await state.remove();
+		const reason = image.status_reason ? `: ${image.status_reason}` : " (no reason given)";
+		throw verifyFailed(`image ${imageId} was killed by the server's verification${reason}`, {
+			image,
+		});
+	}
+	const problems = compareDigests(image, size, digests);
+	if (problems.length > 0) {
+		await state.remove();
+		throw verifyFailed(`image ${imageId} does not match ${file}: ${problems.join("; ")}`, {
+			image,
+		});
+	}
+	await state.remove();
+	const seconds = (Date.now() - started) / 1000;
+	const speed =
+		sent.bytes > 0
+			? `, ${formatBytes(sent.bytes)} sent at ${formatRate(sent.bytes / sent.seconds)}`
+			: "";
+	ui.note(
+		`image ${imageId} is active: ${formatBytes(size)}, md5 and sha512 verified (${seconds.toFixed(1)} s${speed})`,
+	);
+	return image;
+}
+
+async function register(client, id, opts) {
+	const body = {
+		id,
+		name: opts.name,
+		disk_format: opts.diskFormat,
+		container_format: opts.containerFormat,
+	};
+	if (Object.keys(opts.properties).length > 0) body.properties = opts.properties;
+	if (opts.isPublic) body.is_public = true;
+	if (opts.minDisk !== undefined) body.min_disk = opts.minDisk;
+	if (opts.minRam !== undefined) body.min_ram = opts.minRam;
+	const what = "registering the image";
+	const res = await client.call("POST", "/v1/images", { what, json: body });
+	if (res.ok) return drain(res);
+	if (res.status === 409) {
+		// A retried registration whose first attempt did get through: the id is ours (random).
+		const failure = await client.failure(what, res);
+		const image = await client.headImage(id);
+		if (image?.status === "queued" && image.name === opts.name) return;
+		throw failure;
+	}
+	throw await client.failure(what, res);
+}
+
+/** GET the open session, or null when there is none (404). */
+async function readSession(client, id) {
+	const what = `reading the upload session of image ${id}`;
+	const res = await client.call("GET", sessionPath(id), { what });
+	if (res.status === 404) {
+		await drain(res);
+		return null;
+	}
+	if (!res.ok) throw await client.failure(what, res);
+	return sessionOf(await res.json(), what);
+}
+
+function sessionOf(body, what) {
+	const s = body?.session;
+	if (
+		!s ||
+		!Number.isSafeInteger(s.size) ||
+		!Number.isSafeInteger(s.part_size) ||
+		s.part_size <= 0 ||
+		!Number.isSafeInteger(s.part_count) ||
+		!Array.isArray(s.parts)
+	) {
+		throw networkFailure(`${what}: the server's answer is not an upload session`);
+	}
+	return s;
+}
+
+/**
+ * Finds or opens the session to upload into. Returns {session}, {saving: true} (already
+ * completed, being verified), {active: image}, or {restart, error} when the image can no
+ * longer take data (gone or killed).
+ */
+async function obtainSession(client, id, origin, size, digests) {
+	for (let round = 0; round < 4; round++) {
+		if (origin !== "new" || round > 0) {
+			const existing = await readSession(client, id);
+			if (existing) return resumable(existing, id, size, digests);
+		}
+		const what = `opening an upload session for image ${id}`;
+		const res = await client.call("POST", sessionPath(id), {
+			what,
+			json: { size, checksum: digests.md5, os_hash_value: digests.sha512 },
+		});
+		if (res.ok) return resumable(sessionOf(await res.json(), what), id, size, digests);
+		if (res.status !== 409 && res.status !== 404) throw await client.failure(what, res);
+		// 409: a session is open (resume it) or the image is not queued; 404: no such image.
+		const refusal = await client.failure(what, res);
+		const existing = await readSession(client, id);
+		if (existing) return resumable(existing, id, size, digests);
+		const image = await client.headImage(id);
+		const status = image?.status ?? "missing";
+		if (status === "saving") return { saving: true };
+		if (status === "active") return { active: image };
+		if (status === "queued") continue; // the session closed in between: open another
+		if (status === "killed") {
+			const reason = image.status_reason ? ` (${image.status_reason})` : "";
+			return {
+				restart: true,
+				error: verifyFailed(`image ${id} is killed${reason}`, { image }),
+			};
+		}
+		if (status === "missing") return { restart: true, error: refused(`image ${id} was not found`) };
+		return { restart: true, error: refused(`image ${id} is ${status}: ${refusal.message}`) };
+	}
+	throw refused(`could not open an upload session for image ${id}`);
+}
+
+/**
+ * What to do with an existing session: upload into it while it is open; a completed one
+ * (state "verifying") only needs the verification awaited.
+ */
+function resumable(session, id, size, digests) {
+	checkSession(session, id, size, digests);
+	if (session.state && session.state !== "open") return { saving: true };
+	return { session };
+}
+
+/** Refuses a session that was opened for other data (another size or other digests). */
+function checkSession(session, id, size, digests) {
+	const other =
+		session.size !== size ||
+		(session.checksum && session.checksum !== digests.md5) ||
+		(session.os_hash_value && session.os_hash_value !== digests.sha512);
+	if (other) {
+		throw refused(
+			`image ${id} has an upload session open for other data (${session.size} bytes` +
+				`${session.checksum ? `, md5 ${session.checksum}` : ""}); discard it with ` +
+				`"glance-edge abort ${id}" or upload to another image`,
+		);
+	}
+	if (session.part_count !== Math.ceil(size / session.part_size)) {
+		throw networkFailure(
+			`the upload session of image ${id} is inconsistent: ${session.part_count} parts of ${session.part_size} bytes for ${size} bytes`,
+		);
+	}
+	return session;
+}
+
+/** Best effort: frees the session of an image this tool started for a file that has changed. */
+async function discardSession(client, id) {
+	try {
+		const res = await client.send("DELETE", sessionPath(id), { timeoutMs: 30_000 });
+		await drain(res);
+	} catch {}
+}
+
+async function checkUnchanged(file, before) {
+	let now;
+	try {
+		now = await fsp.stat(file);
+	} catch (err) {
+		throw usageError(`cannot read ${file}: ${err.code ?? err.message}`);
+	}
+	if (now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+		throw usageError(`${file} changed during the upload; run the command again to start over`);
+	}
+}
+
+/**
+ * Uploads the given parts with at most `parallel` in flight. The first part that fails for
+ * good stops the others. Returns {bytes, seconds} sent in this call.
+ */
+async function uploadParts(client, ui, { id, file, session, missing, parallel }) {
+	const storedBytes =
+		session.size -
+		missing.reduce((sum, n) => {
+			const { start, end } = partRange(session, n);
+			return sum + (end - start);
+		}, 0);
+	const meter = ui.progress("uploading", session.size, storedBytes);
+	if (storedBytes > 0) {
+		ui.note(
+			`${session.part_count - missing.length} of ${session.part_count} parts already stored; uploading ${missing.length}`,
+		);
+	}
+	const stop = new AbortController();
+	const queue = [...missing];
+	let failure = null;
+	const worker = async () => {
+		while (!failure && queue.length > 0) {
+			const n = queue.shift();
+			try {
+				await uploadPart(client, ui, { id, file, session, n, meter, signal: stop.signal });
+			} catch (err) {
+				if (!failure) {
+					failure = err;
+					stop.abort();
+				}
+			}
+		}
+	};
+	const workers = Math.max(1, Math.min(parallel, queue.length));
+	await Promise.all(Array.from({ length: workers }, worker));
+	const summary = meter.stop();
+	if (failure) throw failure;
+	return summary;
+}
+
+/** Statuses worth retrying for a part: the usual ones plus 409 (part busy / session locked). */
+function isRetryablePartStatus(status) {
+	return isRetryableStatus(status) || status === 409;
+}
+
+async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
+	const { start, end } = partRange(session, n);
+	const length = end - start;
+	const path = `${sessionPath(id)}/parts/${n}`;
+	const what = `uploading part ${n} of ${session.part_count}`;
+	for (let attempt = 0; ; attempt++) {
+		let sent = 0;
+		let lastActivity = Date.now();
+		let bodyDone = false;
+		const watchdog = new AbortController();
+		const timer = setInterval(() => {
+			const idle = Date.now() - lastActivity;
+			if (bodyDone ? idle > PART_ANSWER_MS : idle > PART_STALL_MS) {
+				watchdog.abort(new Error(bodyDone ? "no answer from the server" : "the upload stalled"));
+			}
+		}, 1000);
+		timer.unref();
+		async function* body() {
+			const stream = fs.createReadStream(file, { start, end: end - 1, highWaterMark: 256 * 1024 });
+			for await (const chunk of stream) {
+				sent += chunk.length;
+				meter.add(chunk.length);
+				lastActivity = Date.now();
+				yield chunk;
+			}
+			bodyDone = true;
+			lastActivity = Date.now();
+		}
+		let res;
+		let networkError = null;
+		try {
+			res = await client.send("PUT", path, {
+				headers: {
+					"Content-Type": "application/octet-stream",
+					"Content-Length": String(length),
+				},
+				body: body(),
+				signal: AbortSignal.any([signal, watchdog.signal]),
+				timeoutMs: 0,
+			});
+			if (res.ok) {
+				await drain(res);
+				if (sent !== length) {
+					throw usageError(`${file} changed during the upload (part ${n} was short)`);
+				}
+				return;
+			}
+		} catch (err) {
+			if (err instanceof CliError) throw err;
+			if (signal.aborted) throw err;
+			const code = err?.cause?.code;
+			if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH") {
+				throw usageError(`${file} changed during the upload (part ${n} has another length now)`);
+			}
+			if (err?.code && err?.syscall) {
+				throw usageError(`cannot read ${file}: ${err.code}`);
+			}
+			networkError = err;
+		} finally {
+			clearInterval(timer);
+		}
+		meter.sub(sent);
+		if (networkError) {
+			const reason = describeNetworkError(networkError);
+			if (attempt >= client.retries) {
+				throw networkFailure(`${what}: ${reason} (${attempt + 1} attempts)`, {
+					cause: networkError,
+				});
+			}
+			await pause(ui, attempt, null, `${what}: ${reason}`, signal);
+			continue;
+		}
+		if (!isRetryablePartStatus(res.status) || attempt >= client.retries) {
+			const message = `${what}: ${await errorMessage(res)}`;
+			if (isRetryableStatus(res.status)) {
+				throw networkFailure(`${message} (${attempt + 1} attempts)`);
+			}
+			throw refused(attempt > 0 ? `${message} (${attempt + 1} attempts)` : message);
+		}
+		const retryAfter = res.headers.get("retry-after");
+		await drain(res);
+		await pause(ui, attempt, retryAfter, `${what}: HTTP ${res.status}`, signal);
+	}
+}
+
+async function pause(ui, attempt, retryAfter, reason, signal) {
+	const delay = backoffDelay(attempt, retryAfter);
+	ui.note(`${reason}; retrying in ${(delay / 1000).toFixed(1)} s`);
+	await sleep(delay, undefined, { signal });
+}
+
+/**
+ * POST …/complete. Null when the server took it (or already had: a retried complete whose
+ * first attempt got through); on 400 with parts missing, the session listing what it has.
+ */
+async function complete(client, id) {
+	const what = `completing the upload of image ${id}`;
+	const res = await client.call("POST", `${sessionPath(id)}/complete`, { what });
+	if (res.ok) {
+		await drain(res);
+		return null;
+	}
+	const failure = await client.failure(what, res);
+	if (res.status === 400) {
+		const session = await readSession(client, id);
+		if (session?.state && session.state !== "open") return null; // completed meanwhile
+		if (session && missingParts(session).length > 0) return session;
+		throw failure;
+	}
+	if (res.status === 404 || res.status === 409) {
+		const image = await client.headImage(id);
+		if (image && ["saving", "active", "killed"].includes(image.status)) return null;
+	}
+	throw failure;
+}
+
+async function waitForVerification(client, ui, id, timeoutMs) {
+	const status = ui.status("verifying on the server");
+	const deadline = Date.now() + timeoutMs;
+	let delay = POLL_FIRST_MS;
+	try {
+		for (;;) {
+			const image = await client.headImage(id);
+			if (!image) throw refused(`image ${id} disappeared while it was being verified`);
+			if (image.status === "active" || image.status === "killed") return image;
+			if (image.status !== "saving") {
+				throw refused(`image ${id} became ${image.status} while it was being verified`);
+			}
+			if (Date.now() >= deadline) {
+				throw networkFailure(
+					`image ${id} is still being verified after ${Math.round(timeoutMs / 1000)} s; run the same command again to keep waiting`,
+				);
+			}
+			await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+			delay = Math.min(POLL_MAX_MS, delay * 1.5);
+		}
+	} finally {
+		status.stop();
+	}
+}
+
+/** What differs between the server's image and the local file (empty when they match). */
+export function compareDigests(image, size, digests) {
+	const problems = [];
+	if (image.size !== undefined && image.size !== size) {
+		problems.push(`size ${image.size} on the server, ${size} here`);
+	}
+	if (image.checksum !== digests.md5) {
+		problems.push(`md5 ${image.checksum ?? "(none)"} on the server, ${digests.md5} here`);
+	}
+	const algo = (image.os_hash_algo ?? "sha512").toLowerCase();
+	if (algo !== "sha512") {
+		problems.push(`the server hashes with ${algo}, not sha512`);
+	} else if (image.os_hash_value !== digests.sha512) {
+		problems.push(
+			`sha512 ${image.os_hash_value ? `${image.os_hash_value.slice(0, 16)}…` : "(none)"} on the server, ${digests.sha512.slice(0, 16)}… here`,
+		);
+	}
+	return problems;
+}
