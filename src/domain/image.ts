@@ -15,6 +15,8 @@ export interface Image {
 	id: string;
 	name: string | null;
 	status: ImageStatus;
+	/** Why an image was killed, in words a user understands; null otherwise. */
+	status_reason: string | null;
 	size: number | null;
 	virtual_size: number | null;
 	checksum: string | null;
@@ -38,8 +40,6 @@ export interface Image {
 export interface StoredImage extends Image {
 	/** R2 object key reserved for the image's bytes; never exposed except as the r2:// location. */
 	object_key: string;
-	/** Why an image was killed, in words a user understands; null otherwise. */
-	status_reason: string | null;
 	/** When bytes started arriving; the sweeper kills uploads that stall. */
 	upload_started_at: string | null;
 	/** Random token replaced by every change; updates apply only if it is still the one read. */
@@ -82,7 +82,6 @@ export function objectKeyFor(imageId: string): string {
 export function publicImage(image: StoredImage): Image {
 	const {
 		object_key: _key,
-		status_reason: _reason,
 		upload_started_at: _started,
 		revision: _revision,
 		reserved_bytes: _reserved,

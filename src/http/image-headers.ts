@@ -117,6 +117,7 @@ const RESPONSE_FIELDS = [
 	"id",
 	"name",
 	"status",
+	"status_reason",
 	"size",
 	"virtual_size",
 	"checksum",

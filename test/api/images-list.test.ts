@@ -97,7 +97,7 @@ describe("GET /v1/images and /v1/images/detail", () => {
 		});
 		const detail = await list(`property-batch=${tag}`);
 		expect(detail).toEqual([image]);
-		for (const secret of ["object_key", "revision", "status_reason", "upload_started_at"]) {
+		for (const secret of ["object_key", "revision", "reserved_bytes", "upload_started_at"]) {
 			expect(detail[0]).not.toHaveProperty(secret);
 		}
 

@@ -70,6 +70,7 @@ describe("imageMetaHeaders", () => {
 		id: "6f1c1f3e-1b7a-4f3e-9b1e-0c9d2b7c5a11",
 		name: "n",
 		status: "active",
+		status_reason: null,
 		size: 10,
 		virtual_size: null,
 		checksum: "0cc175b9c0f1b6a831c399e269772661",
