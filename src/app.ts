@@ -3,11 +3,15 @@ import type { AppEnv } from "./env";
 import { notFound, renderError } from "./errors";
 import { requireToken } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";
+import { requestLog } from "./middleware/request-log";
 import { type AppDeps, defaultDeps, services } from "./middleware/services";
+import { docsRoutes } from "./routes/docs";
+import { healthRoutes } from "./routes/health";
 import { imageCollectionRoutes } from "./routes/image-collection";
 import { imageItemRoutes } from "./routes/image-item";
 import { imageListRoutes } from "./routes/image-list";
 import { imageMemberRoutes } from "./routes/image-members";
+import { uploadSessionRoutes } from "./routes/upload-sessions";
 import { versionRoutes } from "./routes/versions";
 
 /** Glance accepted these prefixes for the v1 API (contract §2.1). */
@@ -19,8 +23,11 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	// Not strict: `/v1/` is the brief list as `/v1` is (contract §2.2).
 	const app = new Hono<AppEnv>({ strict: false });
 
-	app.use(requestContext());
+	app.use(requestLog(), requestContext());
+	// Public: no token needed.
 	app.route("/", versionRoutes());
+	app.route("/", docsRoutes());
+	app.route("/", healthRoutes(deps.healthProbes));
 
 	const v1 = new Hono<AppEnv>();
 	v1.use(requireToken(), services(deps));
@@ -28,6 +35,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v1.route("/", imageCollectionRoutes());
 	v1.route("/", imageItemRoutes());
 	v1.route("/", imageMemberRoutes());
+	v1.route("/", uploadSessionRoutes());
 	for (const prefix of V1_PREFIXES) app.route(prefix, v1);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));

@@ -59,7 +59,8 @@ export const methodNotAllowed = (allow?: readonly string[]) =>
 /**
  * Renders any thrown value as the JSON error shape `{"error": {code, title, message}}`.
  * glanceclient's exception parser needs every top-level value to be an object with `message`.
- * Unknown errors are logged once and answered with a generic 500.
+ * Unknown errors are answered with a generic 500. Nothing is logged here: the request log
+ * (middleware/request-log.ts) writes every 5xx once, with the error and its cause.
  */
 export function renderError(err: unknown, c: Context): Response {
 	const apiError =
@@ -69,18 +70,6 @@ export function renderError(err: unknown, c: Context): Response {
 					500,
 					"The server has either erred or is incapable of performing the requested operation.",
 				);
-	if (!(err instanceof ApiError)) {
-		const e = err instanceof Error ? err : new Error(String(err));
-		console.error(
-			JSON.stringify({
-				level: "error",
-				msg: "unhandled error",
-				error: e.name,
-				message: e.message,
-				stack: e.stack,
-			}),
-		);
-	}
 	const headers = new Headers(apiError.headers);
 	if (c.req.method === "HEAD") {
 		// HEAD answers carry no body; glanceclient must not see an empty JSON document.

@@ -43,7 +43,7 @@ const booleanFilter = (filter: string) =>
  * The list's query parameters. Messages are Glance's and the error names the parameter as its
  * field; when several are bad, the first in this order is reported.
  */
-const ListParamsSchema = v.object({
+export const ListParamsSchema = v.object({
 	name: v.optional(v.string()),
 	status: v.optional(v.string()),
 	container_format: v.optional(v.string()),

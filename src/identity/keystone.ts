@@ -29,8 +29,11 @@ interface CachedIdentity extends Identity {
 	expiresAt: number;
 }
 
-const unavailable = (detail: string) =>
-	new ApiError(503, `The identity service (Keystone) is unavailable: ${detail}. Try again later.`);
+// The request log records a 5xx once, with its cause.
+const unavailable = (detail: string, cause?: unknown) =>
+	new ApiError(503, `The identity service (Keystone) is unavailable: ${detail}. Try again later.`, {
+		cause,
+	});
 
 async function cacheKey(token: string): Promise<string> {
 	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
@@ -68,21 +71,14 @@ export async function resolveKeystoneToken(
 			},
 		});
 	} catch (err) {
-		console.error(
-			JSON.stringify({ level: "error", msg: "keystone unreachable", error: String(err) }),
-		);
-		throw unavailable("it could not be reached");
+		throw unavailable("it could not be reached", err);
 	}
 	if (res.status === 404) return null; // Keystone's answer for an unknown, expired or revoked token
 	if (res.status === 401 || res.status === 403) {
-		console.error(
-			JSON.stringify({
-				level: "error",
-				msg: "keystone refused the service token",
-				status: res.status,
-			}),
+		throw unavailable(
+			"it refused this service's credentials",
+			new Error(`Keystone answered ${res.status}`),
 		);
-		throw unavailable("it refused this service's credentials");
 	}
 	if (!res.ok) throw unavailable(`it answered ${res.status}`);
 

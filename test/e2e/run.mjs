@@ -7,6 +7,8 @@
 //   E2E_WRANGLER_VARS  extra `--var` pairs for wrangler dev, whitespace separated KEY:VALUE
 //                      (e.g. "MAX_REQUEST_BYTES:1048576 IMAGE_PROPERTY_QUOTA:5").
 //   E2E_KEEP_STATE=1   keep the temp dir (D1/R2 state and wrangler.log) and print its path.
+//   E2E_WRANGLER_LOG_LEVEL  wrangler dev's --log-level (default "log": the worker's console.log
+//                      request lines reach wrangler.log, whose path the tests get as E2E_WRANGLER_LOG).
 // Arguments: test files to run instead of every test/e2e/*.e2e.test.mjs.
 //
 // wrangler dev runs in its own process group and is always stopped with a signal to the whole
@@ -145,7 +147,7 @@ function startServer(port, inspectorPort) {
 		"--env-file",
 		"dev.env",
 		"--log-level",
-		"warn",
+		process.env.E2E_WRANGLER_LOG_LEVEL || "log",
 		// Not the default 9229, which a concurrent `wrangler dev` or vitest run may hold.
 		"--inspector-port",
 		String(inspectorPort),
@@ -273,6 +275,7 @@ function runTests(url) {
 			E2E_ADMIN_TOKEN: tokens.admin,
 			E2E_DEMO_TOKEN: tokens.demo,
 			E2E_ALT_TOKEN: tokens.alt,
+			E2E_WRANGLER_LOG: logPath,
 		},
 	});
 	return new Promise((resolve, reject) => {

@@ -1,0 +1,169 @@
+import type * as v from "valibot";
+import { ApiError } from "../errors";
+import { CreateImageJsonSchema } from "../schemas/image-meta";
+import { ReplaceMembersSchema } from "../schemas/members";
+import { OpenSessionSchema } from "../schemas/upload-session";
+import { jsonSchemaOf } from "./json-schema";
+import {
+	BriefListSchema,
+	DetailListSchema,
+	ErrorSchema,
+	HealthSchema,
+	ImageEnvelopeSchema,
+	ImageSchema,
+	MemberListSchema,
+	RegisteredImageSchema,
+	SharedImagesSchema,
+	UploadedPartSchema,
+	UploadSessionSchema,
+	VersionsSchema,
+} from "./schemas";
+import type { Json } from "./types";
+
+/** Every named schema of the document, from the valibot schemas that validate or answer. */
+export const SCHEMAS = {
+	CreateImage: CreateImageJsonSchema,
+	Image: ImageSchema,
+	ImageEnvelope: ImageEnvelopeSchema,
+	RegisteredImage: RegisteredImageSchema,
+	BriefList: BriefListSchema,
+	DetailList: DetailListSchema,
+	Error: ErrorSchema,
+	Versions: VersionsSchema,
+	ReplaceMembers: ReplaceMembersSchema,
+	MemberList: MemberListSchema,
+	SharedImages: SharedImagesSchema,
+	Health: HealthSchema,
+	OpenUploadSession: OpenSessionSchema,
+	UploadSession: UploadSessionSchema,
+	UploadedPart: UploadedPartSchema,
+} satisfies Record<string, v.GenericSchema>;
+
+export type SchemaName = keyof typeof SCHEMAS;
+
+export const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+
+export const jsonContent = (name: SchemaName, extra: Json = {}) => ({
+	"application/json": { schema: ref(name), ...extra },
+});
+
+/** Error statuses the API answers, with the usual reason for each. */
+const ERRORS = {
+	400: "The request is malformed or a field is invalid; `field` names it.",
+	401: "X-Auth-Token is missing or not valid.",
+	403: "The caller may not do this (e.g. publicize, change a read-only field, delete a protected image).",
+	404: "No such image, or not visible to the caller (never 403 for another tenant's image).",
+	405: "The method is not allowed here; `Allow` lists the ones that are.",
+	409: "Conflicts with the image's state or a concurrent change (e.g. upload to a non-queued image, duplicate id).",
+	412: "The image was deleted while its data was being uploaded.",
+	413: "Too large: the request body, the image size cap, or a quota.",
+	416: "The Range starts beyond the image's end.",
+	500: "Unexpected server error (logged with its cause and the request id).",
+	503: "A backing service (R2, D1, Keystone) is unavailable; retry later.",
+} as const;
+export type ErrorStatus = keyof typeof ERRORS;
+
+const ERROR_NAMES: Record<ErrorStatus, string> = {
+	400: "BadRequest",
+	401: "Unauthorized",
+	403: "Forbidden",
+	404: "NotFound",
+	405: "MethodNotAllowed",
+	409: "Conflict",
+	412: "PreconditionFailed",
+	413: "PayloadTooLarge",
+	416: "RangeNotSatisfiable",
+	500: "InternalServerError",
+	503: "ServiceUnavailable",
+};
+
+const REQUEST_ID_HEADER = {
+	description: "`req-<uuid>`: the id of this request in the service's logs.",
+	schema: { type: "string", pattern: "^req-[0-9a-f-]{36}$" },
+};
+
+function errorResponse(status: ErrorStatus): Json {
+	const headers: Json = { "x-openstack-request-id": REQUEST_ID_HEADER };
+	if (status === 401) {
+		headers["WWW-Authenticate"] = {
+			schema: { type: "string" },
+			example: 'Token realm="glance-edge"',
+		};
+	}
+	if (status === 416) {
+		headers["Content-Range"] = { schema: { type: "string" }, example: "bytes */1024" };
+	}
+	return {
+		description: ERRORS[status],
+		headers,
+		content: jsonContent("Error", {
+			example: {
+				error: { code: status, title: new ApiError(status, "").title, message: ERRORS[status] },
+			},
+		}),
+	};
+}
+
+/** `$ref`s to the shared error responses, for an operation's `responses`. */
+export function errors(...statuses: ErrorStatus[]): Record<string, Json> {
+	return Object.fromEntries(
+		statuses.map((s) => [String(s), { $ref: `#/components/responses/${ERROR_NAMES[s]}` }]),
+	);
+}
+
+/** HEAD answers carry no body, errors included. */
+export function headErrors(...statuses: ErrorStatus[]): Record<string, Json> {
+	return Object.fromEntries(
+		statuses.map((s) => [
+			String(s),
+			{
+				description: `${ERRORS[s]} (no body: this is HEAD)`,
+				headers: { "x-openstack-request-id": REQUEST_ID_HEADER },
+			},
+		]),
+	);
+}
+
+export const requestIdHeader = { "x-openstack-request-id": REQUEST_ID_HEADER };
+
+export const IMAGE_ID_PARAMETER = { $ref: "#/components/parameters/ImageId" };
+export const MEMBER_PARAMETER = { $ref: "#/components/parameters/Member" };
+
+export function components(): Json {
+	return {
+		securitySchemes: {
+			authToken: {
+				type: "apiKey",
+				in: "header",
+				name: "X-Auth-Token",
+				description:
+					"A token from AUTH_TOKENS, or a Keystone token when KEYSTONE_URL is set. Role `admin` (ADMIN_ROLE) makes an administrator.",
+			},
+		},
+		schemas: Object.fromEntries(
+			Object.entries(SCHEMAS).map(([name, schema]) => [name, jsonSchemaOf(schema)]),
+		),
+		responses: Object.fromEntries(
+			Object.keys(ERRORS).map((key) => {
+				const status = Number(key) as ErrorStatus;
+				return [ERROR_NAMES[status], errorResponse(status)];
+			}),
+		),
+		parameters: {
+			ImageId: {
+				name: "id",
+				in: "path",
+				required: true,
+				description: "The image id: a UUID (dashes optional, any case).",
+				schema: { type: "string" },
+			},
+			Member: {
+				name: "member",
+				in: "path",
+				required: true,
+				description: "A tenant (project) id.",
+				schema: { type: "string" },
+			},
+		},
+	};
+}

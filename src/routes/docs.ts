@@ -1,0 +1,57 @@
+import { SwaggerUI } from "@hono/swagger-ui";
+import { Hono } from "hono";
+import { html, raw } from "hono/html";
+import type { AppEnv } from "../env";
+import { openApiDocument } from "../openapi/document";
+
+/** The swagger-ui-dist release loaded from the default CDN (the one the page was checked with). */
+const SWAGGER_UI_VERSION = "5.35.0";
+
+/** Shows the fallback note instead of a blank page when Swagger UI did not load (e.g. offline). */
+const FALLBACK = `window.addEventListener("load", () => {
+	if (typeof window.SwaggerUIBundle === "undefined") document.getElementById("docs-fallback").hidden = false;
+});`;
+
+/**
+ * `GET /openapi.json` and `GET /docs` (Swagger UI), both public. The page loads Swagger UI's
+ * script and stylesheet from `DOCS_ASSETS_URL`, a base URL under which `swagger-ui-dist/` is
+ * served (a copy of the npm package on a host of yours); without it, from the jsDelivr CDN.
+ */
+export function docsRoutes() {
+	const app = new Hono<AppEnv>();
+
+	app.get("/openapi.json", (c) => {
+		const base = c.var.config.publicEndpoint ?? new URL(c.req.url).origin;
+		return c.json(openApiDocument(base));
+	});
+
+	app.get("/docs", (c) => {
+		const assets = (c.env as { DOCS_ASSETS_URL?: string }).DOCS_ASSETS_URL?.trim().replace(
+			/\/+$/,
+			"",
+		);
+		const ui = SwaggerUI({
+			url: "/openapi.json",
+			...(assets ? { baseUrl: assets } : { version: SWAGGER_UI_VERSION }),
+		});
+		return c.html(html`<!doctype html>
+<html lang="en">
+	<head>
+		<meta charset="utf-8" />
+		<meta name="viewport" content="width=device-width, initial-scale=1" />
+		<title>glance-edge API</title>
+	</head>
+	<body>
+		${raw(ui)}
+		<p id="docs-fallback" hidden style="font-family: sans-serif; margin: 2em">
+			Swagger UI could not be loaded from ${assets ?? "the jsDelivr CDN"}: set DOCS_ASSETS_URL to a
+			host that serves swagger-ui-dist. The API description itself is at
+			<a href="/openapi.json">/openapi.json</a>.
+		</p>
+		<script>${raw(FALLBACK)}</script>
+	</body>
+</html>`);
+	});
+
+	return app;
+}
