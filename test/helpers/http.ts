@@ -4,6 +4,8 @@ export const TOKENS = {
 	admin: "admin-token",
 	owner: "owner-token",
 	other: "other-token",
+	sharer: "sharer-token",
+	member: "member-token",
 } as const;
 export type Caller = keyof typeof TOKENS | "anonymous";
 
