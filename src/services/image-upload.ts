@@ -117,20 +117,7 @@ export async function receiveImageData(
 		await killImage(deps, saving, content.reason);
 		throw badRequest(content.reason, content.field ?? undefined);
 	}
-	const active = await deps.images.transition(
-		saving.id,
-		TRANSITIONS.finishUpload.from,
-		TRANSITIONS.finishUpload.to,
-		{
-			size: bytes.size,
-			checksum: bytes.md5,
-			os_hash_algo: "sha512",
-			os_hash_value: bytes.sha512,
-			status_reason: null,
-			reserved_bytes: 0,
-			...(content.virtualSize !== null ? { virtual_size: content.virtualSize } : {}),
-		},
-	);
+	const active = await activate(deps.images, saving.id, bytes, content.virtualSize);
 	if (active) return active;
 	// Someone changed the image while its bytes streamed: a delete (412) or the sweeper (409).
 	await removeBytes(deps.blobs, saving.object_key);
@@ -165,6 +152,27 @@ function streamBytes(
 		},
 		tap,
 	);
+}
+
+/**
+ * saving → active with what the bytes turned out to be; the quota reservation becomes the size.
+ * Null when the image is no longer saving (deleted, or swept, meanwhile).
+ */
+export function activate(
+	images: ImageRepository,
+	id: string,
+	bytes: StreamedBytes,
+	virtualSize: number | null,
+): Promise<StoredImage | null> {
+	return images.transition(id, TRANSITIONS.finishUpload.from, TRANSITIONS.finishUpload.to, {
+		size: bytes.size,
+		checksum: bytes.md5,
+		os_hash_algo: "sha512",
+		os_hash_value: bytes.sha512,
+		status_reason: null,
+		reserved_bytes: 0,
+		...(virtualSize !== null ? { virtual_size: virtualSize } : {}),
+	});
 }
 
 /** 413 naming the quota, what is in use and what this upload needed (contract §7). */

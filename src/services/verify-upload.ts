@@ -1,9 +1,9 @@
 import type { Config } from "../config";
-import { TRANSITIONS } from "../domain/glance-rules";
 import { inspectStoredObject } from "../inspection";
 import type { ImageRepository } from "../metadata/image-repository";
 import type { SessionRepository } from "../metadata/session-repository";
 import type { BlobStore } from "../storage/blob-store";
+import { activate } from "./image-upload";
 import { ClientDisconnectedError, digestStream } from "./stream-to-store";
 import { failUpload } from "./upload-sessions";
 
@@ -75,19 +75,11 @@ export async function verifyUploadedImage(
 		deps.config,
 	);
 	if (verdict && !verdict.accepted) return kill(verdict.reason);
-	const active = await deps.images.transition(
+	const active = await activate(
+		deps.images,
 		imageId,
-		TRANSITIONS.finishUpload.from,
-		TRANSITIONS.finishUpload.to,
-		{
-			size: bytes.size,
-			checksum: bytes.md5,
-			os_hash_algo: "sha512",
-			os_hash_value: bytes.sha512,
-			virtual_size: verdict?.accepted ? verdict.virtualSize : null,
-			status_reason: null,
-			reserved_bytes: 0,
-		},
+		bytes,
+		verdict?.accepted ? verdict.virtualSize : null,
 	);
 	if (active) {
 		await deps.sessions.close(imageId);
