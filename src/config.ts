@@ -40,6 +40,8 @@ export interface Config {
 	requireFormatMatch: boolean;
 	/** Base URL used in Location headers and the versions document; null = the request's origin. */
 	publicEndpoint: string | null;
+	/** Which requests get a log line: every one, or only those answered with a 5xx. */
+	requestLog: "all" | "errors";
 }
 
 function list(raw: string | undefined, fallback: readonly string[]): ReadonlySet<string> {
@@ -73,6 +75,13 @@ function vmdkTypes(raw: string | undefined): ReadonlySet<string> {
 	return list(raw, DEFAULT_VMDK_ALLOWED_TYPES);
 }
 
+function requestLogMode(raw: string | undefined): "all" | "errors" {
+	const value = raw?.trim().toLowerCase();
+	if (!value || value === "all") return "all";
+	if (value === "errors") return "errors";
+	throw new ApiError(500, `Server misconfigured: REQUEST_LOG must be all or errors, got '${raw}'.`);
+}
+
 export function loadConfig(env: Env): Config {
 	return {
 		bucketName: env.R2_BUCKET_NAME?.trim() || "glance-edge-images",
@@ -100,5 +109,6 @@ export function loadConfig(env: Env): Config {
 		vmdkAllowedTypes: vmdkTypes(env.VMDK_ALLOWED_TYPES),
 		requireFormatMatch: boolean("REQUIRE_IMAGE_FORMAT_MATCH", env.REQUIRE_IMAGE_FORMAT_MATCH, true),
 		publicEndpoint: env.PUBLIC_ENDPOINT?.trim().replace(/\/+$/, "") || null,
+		requestLog: requestLogMode(env.REQUEST_LOG),
 	};
 }

@@ -35,6 +35,8 @@ export interface Env {
 	/** Optional service binding to reach Keystone (instead of fetching KEYSTONE_URL). */
 	KEYSTONE?: Fetcher;
 	AUTH_TOKENS?: string;
+	/** "all" (default): one JSON line per request; "errors": only 5xx requests. */
+	REQUEST_LOG?: string;
 }
 
 /** What the upload-session verifier is told: which image's assembled object to check. */

@@ -84,15 +84,17 @@ function errorField(c: Context, status: number): RequestLogLine["error"] {
 /**
  * Logs every request as one JSON line: request id, method, route pattern, status, duration,
  * tenant, image id, bytes in and out. Never tokens, headers or query strings. A 5xx carries its
- * error and cause chain here, and nowhere else. Mount it first, so it sees every answer.
+ * error and cause chain here, and nowhere else, so it is logged whatever REQUEST_LOG says.
+ * Mount it first, so it sees every answer.
  */
 export function requestLog(): MiddlewareHandler<AppEnv> {
 	return async function logRequest(c, next) {
 		const started = Date.now();
 		await next();
 		const { req, res } = c;
-		const route = routePattern(c);
 		const status = res.status;
+		if (status < 500 && c.get("config")?.requestLog === "errors") return;
+		const route = routePattern(c);
 		const line: RequestLogLine = {
 			level: status >= 500 ? "error" : "info",
 			msg: "request",

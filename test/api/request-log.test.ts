@@ -187,3 +187,30 @@ describe("request log", () => {
 		expect(await onlyLine()).toMatchObject({ status: 201, bytes_in: 5000, tenant: "tenant-a" });
 	});
 });
+
+describe("REQUEST_LOG=errors", () => {
+	it("logs only answers of 500 and above", async () => {
+		const quiet = { ...env, REQUEST_LOG: "errors" };
+		const ok = await createApp().request("https://glance.test/versions", {}, quiet);
+		expect(ok.status).toBe(200);
+		const missing = await createApp().request(
+			`https://glance.test/v1/images/${crypto.randomUUID()}`,
+			{ headers: { "x-auth-token": TOKENS.owner } },
+			quiet,
+		);
+		expect(missing.status).toBe(404);
+		expect(requestLines()).toHaveLength(0);
+
+		const failing = () =>
+			({
+				find: () => Promise.reject(new Error("D1 is down")),
+			}) as unknown as ImageRepository;
+		const broken = await createApp({ imageRepository: failing }).request(
+			`https://glance.test/v1/images/${crypto.randomUUID()}`,
+			{ headers: { "x-auth-token": TOKENS.owner } },
+			quiet,
+		);
+		expect(broken.status).toBe(500);
+		expect(requestLines()).toMatchObject([{ status: 500, level: "error" }]);
+	});
+});
