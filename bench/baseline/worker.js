@@ -1,0 +1,89 @@
+// The baseline worker for `npm run bench`: for each glance-edge figure, the least a worker on
+// the same bindings can do. No framework, no validation, no auth: one binding call per request.
+//
+//   GET  /json            return a small JSON document            (vs GET /versions)
+//   POST /images          one D1 INSERT of a JSON body's row      (vs register)
+//   HEAD /images/:id      one D1 SELECT by key                    (vs HEAD /v1/images/:id)
+//   GET  /list?limit=N    one SELECT of N rows, as JSON           (vs GET /v1/images/detail)
+//   PUT  /objects/:key    stream the body into R2                 (vs upload)
+//   GET  /objects/:key    stream an R2 object out                 (vs download)
+//   DELETE /objects/:key  remove an object (housekeeping between runs)
+
+const INSERT = `INSERT INTO images (id, name, status, size, disk_format, container_format, owner,
+	object_key, revision, created_at, updated_at) VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`;
+const SELECT_ONE = "SELECT * FROM images WHERE id = ?1";
+const SELECT_PAGE =
+	"SELECT * FROM images WHERE deleted = 0 ORDER BY created_at DESC, id DESC LIMIT ?1";
+
+/** Glance's timestamp format, as glance-edge stores it. */
+const now = () => `${new Date().toISOString().slice(0, 23)}000`;
+
+async function insert(env, request) {
+	const body = await request.json();
+	const id = crypto.randomUUID();
+	await env.DB.prepare(INSERT)
+		.bind(
+			id,
+			body.name ?? null,
+			body.disk_format ?? null,
+			body.container_format ?? null,
+			"bench",
+			`images/${id}`,
+			crypto.randomUUID(),
+			now(),
+		)
+		.run();
+	return Response.json({ id }, { status: 202 });
+}
+
+async function selectOne(env, id) {
+	const row = await env.DB.prepare(SELECT_ONE).bind(id).first();
+	if (!row) return new Response(null, { status: 404 });
+	return new Response(null, { status: 200, headers: { "x-image-status": row.status } });
+}
+
+async function selectPage(env, url) {
+	const limit = Number(url.searchParams.get("limit") ?? "1000");
+	const { results } = await env.DB.prepare(SELECT_PAGE).bind(limit).all();
+	return Response.json({ images: results });
+}
+
+async function putObject(env, key, request) {
+	if (!request.body) return new Response("no body", { status: 400 });
+	const object = await env.IMAGES.put(key, request.body);
+	return Response.json({ size: object.size }, { status: 201 });
+}
+
+async function getObject(env, key) {
+	const object = await env.IMAGES.get(key);
+	if (!object) return new Response(null, { status: 404 });
+	return new Response(object.body, {
+		headers: {
+			"content-type": "application/octet-stream",
+			"content-length": String(object.size),
+		},
+	});
+}
+
+export default {
+	async fetch(request, env) {
+		const url = new URL(request.url);
+		const [, resource, key] = url.pathname.split("/");
+		const method = request.method;
+		if (resource === "json" && method === "GET") return Response.json({ ok: true });
+		if (resource === "images" && !key && method === "POST") return insert(env, request);
+		if (resource === "images" && key && (method === "HEAD" || method === "GET")) {
+			return selectOne(env, key);
+		}
+		if (resource === "list" && method === "GET") return selectPage(env, url);
+		if (resource === "objects" && key) {
+			if (method === "PUT") return putObject(env, key, request);
+			if (method === "GET") return getObject(env, key);
+			if (method === "DELETE") {
+				await env.IMAGES.delete(key);
+				return new Response(null, { status: 204 });
+			}
+		}
+		return new Response("not found", { status: 404 });
+	},
+};

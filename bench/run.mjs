@@ -1,0 +1,707 @@
+#!/usr/bin/env node
+// `npm run bench`: glance-edge against the least its own stack can do, measured side by side in
+// one run (these machines drift by 2× between runs, so only same-run ratios mean anything).
+//
+// It bundles glance-edge and the baseline worker (bench/baseline/) with `wrangler deploy
+// --dry-run` (which also gives the bundle size), seeds both local D1 databases with the same
+// 10 000 images, serves each bundle with `wrangler dev --no-bundle --log-level error` on a free
+// loopback port with fresh state, then measures every figure on both, alternating which goes
+// first, and prints medians, ratios and where the targets of issue 7 stand. See
+// docs/benchmarks.md for what each figure means and a recorded run.
+//
+//   node bench/run.mjs [--quick] [--reps N] [--seconds S] [--keep] [--json FILE]
+//
+//   --quick      skip the 1 GiB figures (download uses the 256 MiB image; memory is measured at
+//                256 MiB only) and run 3 s loads
+//   --reps N     repeats per figure and side (default 3; the table shows the median)
+//   --seconds S  duration of each request-rate run (default 4, or 3 with --quick)
+//   --keep       keep the temp dir (D1/R2 state, bundles, wrangler logs) and print its path
+//   --json FILE  also write every measurement to FILE
+//
+// Test bodies are random files made once under the OS temp dir and reused by later runs.
+
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { bodyFile, formatBytes, seedId, seedSql } from "./lib/data.mjs";
+import { call, requestLoad, streamDownload, streamUpload } from "./lib/load.mjs";
+import { cell, fmtPct, fmtRatio, markdownTable, median, mib, ratio } from "./lib/report.mjs";
+import {
+	cpuSeconds,
+	DevServer,
+	ForeignCpu,
+	groupProcesses,
+	HAVE_PROC,
+	npx,
+	RssSampler,
+} from "./lib/servers.mjs";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const BASELINE_CONFIG = path.join("bench", "baseline", "wrangler.toml");
+const SEED_IMAGES = 10_000;
+const LIST_LIMIT = 1000;
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+/** The reference Glance v1 server on this kind of machine (the figures quoted in issue 7). */
+const GLANCE_REGISTER_RPS = 55;
+const GLANCE_UPLOAD_MBPS = 230;
+/** "Memory does not grow with image size": a 1 GiB upload may peak this much above a 256 MiB one. */
+const MEMORY_SLACK = 32 * MiB;
+
+const { values: opts } = parseArgs({
+	options: {
+		quick: { type: "boolean", default: false },
+		reps: { type: "string" },
+		seconds: { type: "string" },
+		keep: { type: "boolean", default: false },
+		json: { type: "string" },
+		help: { type: "boolean", short: "h", default: false },
+	},
+});
+if (opts.help) {
+	const text = fs.readFileSync(new URL(import.meta.url), "utf8");
+	process.stdout.write(`${text.split("\n\nimport ")[0].replace(/^#!.*\n/, "")}\n`);
+	process.exit(0);
+}
+const REPS = Number(opts.reps ?? 3);
+const SECONDS = Number(opts.seconds ?? (opts.quick ? 3 : 4));
+if (!Number.isInteger(REPS) || REPS < 1) throw new Error("--reps must be a positive integer");
+if (!(SECONDS > 0)) throw new Error("--seconds must be a positive number");
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+let tmpDir;
+const servers = [];
+let finishing = false;
+
+function cleanUp() {
+	for (const s of servers) s.killNow();
+	if (tmpDir && !opts.keep) fs.rmSync(tmpDir, { recursive: true, force: true });
+}
+process.on("exit", cleanUp);
+for (const [signal, code] of [
+	["SIGINT", 130],
+	["SIGTERM", 143],
+	["SIGHUP", 129],
+]) {
+	process.on(signal, async () => {
+		if (finishing) return;
+		finishing = true;
+		log(`${signal} received, stopping the servers`);
+		await Promise.all(servers.map((s) => s.stop().catch(() => {})));
+		process.exit(code);
+	});
+}
+
+/** The dev token of tenant `demo`, read from dev.env's AUTH_TOKENS (as the e2e driver does). */
+function demoToken() {
+	try {
+		const text = fs.readFileSync(path.join(ROOT, "dev.env"), "utf8");
+		const line = text.split(/\r?\n/).find((l) => l.startsWith("AUTH_TOKENS="));
+		const entry = JSON.parse(line.slice("AUTH_TOKENS=".length)).find((e) => e.tenant === "demo");
+		if (entry?.token) return entry.token;
+	} catch {
+		// Fall back to the documented token.
+	}
+	return "dev-demo-token";
+}
+
+function packageVersion(name) {
+	try {
+		return JSON.parse(
+			fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8"),
+		).version;
+	} catch {
+		return "unknown";
+	}
+}
+
+/** Which code ran: the commit, and whether files that go into the worker had local changes. */
+function codeVersion() {
+	const git = (...args) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8" });
+	const head = git("rev-parse", "--short", "HEAD");
+	if (head.status !== 0) return "not a git checkout";
+	const dirty = git(
+		"status",
+		"--porcelain",
+		"--",
+		"src",
+		"migrations",
+		"wrangler.toml",
+		"package.json",
+	);
+	return `${head.stdout.trim()}${dirty.stdout.trim() ? " with uncommitted changes" : ""}`;
+}
+
+function machine() {
+	const cpus = os.cpus();
+	return {
+		cpu: `${cpus[0]?.model ?? "unknown"}`.trim(),
+		nproc: os.availableParallelism?.() ?? cpus.length,
+		memory: `${(os.totalmem() / GiB).toFixed(1)} GiB`,
+		os: `${os.type()} ${os.release()} ${os.arch()}`,
+		node: process.version,
+		wrangler: packageVersion("wrangler"),
+		workerd: packageVersion("workerd"),
+		miniflare: packageVersion("miniflare"),
+		autocannon: packageVersion("autocannon"),
+		code: codeVersion(),
+	};
+}
+
+/**
+ * Bundles a worker as it would be deployed and snapshots its configuration (and env file) next
+ * to the bundle, so the server runs exactly what the run started with: `wrangler dev` reloads
+ * on any change to the files it was given, and this repository may be edited meanwhile.
+ */
+async function bundle(name, configPath, envFile) {
+	const outdir = path.join(tmpDir, `${name}-bundle`);
+	const output = await npx(
+		["wrangler", "deploy", "--dry-run", "--outdir", outdir, "-c", configPath],
+		{
+			cwd: ROOT,
+			logPath: path.join(tmpDir, "wrangler.log"),
+			debugLogPath: path.join(tmpDir, "wrangler-debug.log"),
+		},
+	);
+	// Named after the worker's main module (index.js, worker.js).
+	const entry = path.join(
+		outdir,
+		fs.readdirSync(outdir).find((f) => f.endsWith(".js")) ?? "index.js",
+	);
+	const config = path.join(outdir, path.basename(configPath));
+	fs.copyFileSync(path.join(ROOT, configPath), config);
+	const env = envFile ? path.join(outdir, path.basename(envFile)) : null;
+	if (env) fs.copyFileSync(path.join(ROOT, envFile), env);
+	const m = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(output);
+	const code = fs.readFileSync(entry);
+	return {
+		entry,
+		// The bundle is served as is (--no-bundle); `main` in the copied config is not used.
+		devArgs: ["-c", config, entry, "--no-bundle", ...(env ? ["--env-file", env] : [])],
+		// wrangler's own figures; if its output changes, measure the same thing here.
+		kib: m ? Number(m[1]) : code.length / 1024,
+		gzipKib: m ? Number(m[2]) : gzipSync(code).length / 1024,
+	};
+}
+
+/** Applies the migrations and the seed SQL to a fresh --persist-to state. */
+async function prepareState(name, configArgs, seedFile) {
+	const state = path.join(tmpDir, `${name}-state`);
+	const common = ["--local", "--persist-to", state, ...configArgs];
+	const logs = {
+		logPath: path.join(tmpDir, "wrangler.log"),
+		debugLogPath: path.join(tmpDir, "wrangler-debug.log"),
+	};
+	await npx(["wrangler", "d1", "migrations", "apply", "DB", ...common], { cwd: ROOT, ...logs });
+	await npx(["wrangler", "d1", "execute", "DB", "--file", seedFile, ...common], {
+		cwd: ROOT,
+		...logs,
+	});
+	return state;
+}
+
+/** Workerd processes of a server's group, for the memory figures. */
+function workerdPids(server) {
+	return groupProcesses(server.pgid)
+		.filter((p) => p.comm === "workerd")
+		.map((p) => p.pid);
+}
+
+/**
+ * Runs `measure(side, rep)` `REPS` times on each side, alternating which side goes first, and
+ * records how much CPU other processes on the machine used meanwhile.
+ */
+async function repeated(label, measure, noise, reps = REPS) {
+	const app = [];
+	const base = [];
+	noise.begin();
+	for (let rep = 0; rep < reps; rep++) {
+		const order = rep % 2 === 0 ? ["app", "base"] : ["base", "app"];
+		for (const side of order) {
+			const result = await measure(side, rep);
+			(side === "app" ? app : base).push(result);
+		}
+	}
+	const other = noise.end();
+	log(`${label}: done (other processes used ${fmtPct(other)} of the CPU meanwhile)`);
+	return { app, base, other };
+}
+
+function check(condition, message) {
+	if (!condition) throw new Error(message);
+}
+
+async function main() {
+	const started = Date.now();
+	const info = machine();
+	const token = demoToken();
+	const auth = { "x-auth-token": token };
+	log(
+		`${info.nproc} CPUs (${info.cpu}), ${info.memory}; node ${info.node}, wrangler ${info.wrangler}, workerd ${info.workerd}`,
+	);
+	log(
+		`${REPS} repeats per figure, ${SECONDS} s per request-rate run${opts.quick ? ", --quick: no 1 GiB figures" : ""}`,
+	);
+
+	// CPU used by others before we start anything: how noisy the machine is right now.
+	const ours = new Set([process.pid]);
+	const noise = new ForeignCpu(() => [...ours]);
+	noise.begin();
+	await sleep(1_000);
+	const idleNoise = noise.end();
+	log(`before starting: other processes use ${fmtPct(idleNoise)} of the CPU`);
+
+	tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "glance-edge-bench-"));
+	const dataDir = path.join(os.tmpdir(), "glance-edge-bench-data");
+	const small = await bodyFile(dataDir, 256 * MiB, log);
+	const large = opts.quick ? null : await bodyFile(dataDir, GiB, log);
+
+	log("bundling both workers (wrangler deploy --dry-run)");
+	const appBundle = await bundle("app", "wrangler.toml", "dev.env");
+	const baseBundle = await bundle("baseline", BASELINE_CONFIG, null);
+
+	log(`seeding both D1 databases with ${SEED_IMAGES} images`);
+	const seedFile = path.join(tmpDir, "seed.sql");
+	fs.writeFileSync(seedFile, seedSql(SEED_IMAGES, "demo"));
+	const appState = await prepareState("app", ["-c", "wrangler.toml"], seedFile);
+	const baseState = await prepareState("baseline", ["-c", BASELINE_CONFIG], seedFile);
+
+	// Served from the bundles, not src/: an edit during the run cannot reload the worker, and
+	// both sides run what `wrangler deploy` would upload.
+	const app = new DevServer("glance-edge", {
+		cwd: ROOT,
+		// Request logging off (issue 7): only 5xx answers are logged.
+		args: [...appBundle.devArgs, "--persist-to", appState, "--var", "REQUEST_LOG:errors"],
+		logPath: path.join(tmpDir, "glance-edge.log"),
+		debugLogPath: path.join(tmpDir, "glance-edge-debug.log"),
+		readyPath: "/versions",
+	});
+	const base = new DevServer("baseline", {
+		cwd: ROOT,
+		args: [...baseBundle.devArgs, "--persist-to", baseState],
+		logPath: path.join(tmpDir, "baseline.log"),
+		debugLogPath: path.join(tmpDir, "baseline-debug.log"),
+		readyPath: "/json",
+	});
+	servers.push(app, base);
+	log("starting wrangler dev for glance-edge and the baseline");
+	await app.start();
+	await base.start();
+	for (const s of servers) for (const p of groupProcesses(s.pgid)) ours.add(p.pid);
+	const pids = { app: workerdPids(app), base: workerdPids(base) };
+	// Every process of each server (npx, wrangler, workerd): the CPU a figure costs the server.
+	const serverPids = {
+		app: groupProcesses(app.pgid).map((p) => p.pid),
+		base: groupProcesses(base.pgid).map((p) => p.pid),
+	};
+	const serverCpu = (side) => cpuSeconds(serverPids[side]);
+	log(`ready: glance-edge ${app.url}, baseline ${base.url}`);
+
+	// Sanity: both sides see the seeded images, so the figures compare the same work.
+	const headId = seedId(0);
+	const appList = await call(`${app.url}/v1/images/detail?limit=${LIST_LIMIT}`, { headers: auth });
+	const baseList = await call(`${base.url}/list?limit=${LIST_LIMIT}`);
+	check(
+		appList.json?.images?.length === LIST_LIMIT && baseList.json?.images?.length === LIST_LIMIT,
+		`the seeded lists are not ${LIST_LIMIT} images long (${appList.status}, ${baseList.status})`,
+	);
+	const appHead = await fetch(`${app.url}/v1/images/${headId}`, { method: "HEAD", headers: auth });
+	check(appHead.status === 200, `HEAD of a seeded image answered ${appHead.status}`);
+
+	const figures = [];
+	const rate = async (spec) => {
+		const { label, connections, app: appReq, base: baseReq } = spec;
+		log(`${label}: ${connections} connection(s), ${REPS} × ${SECONDS} s per side`);
+		const request = (side) => ({
+			...(side === "app" ? appReq : baseReq),
+			url: `${(side === "app" ? app : base).url}${(side === "app" ? appReq : baseReq).path}`,
+			connections,
+		});
+		// Warm-up (not measured): JIT, D1 statement caches, connection set-up.
+		for (const side of ["app", "base"]) await requestLoad({ ...request(side), seconds: 1 });
+		const runs = await repeated(
+			label,
+			async (side) => {
+				const cpu = serverCpu(side);
+				const r = await requestLoad({ ...request(side), seconds: SECONDS });
+				r.cpuMs = ((serverCpu(side) - cpu) * 1000) / (r.requests + r.failed);
+				// A rate of error answers measures nothing: stop rather than print it.
+				check(
+					r.failed <= 0.01 * (r.requests + r.failed),
+					`${label}: ${r.failed} of ${r.requests + r.failed} requests to ${side} failed`,
+				);
+				if (r.failed > 0) log(`  ${side}: ${r.failed} failed requests`);
+				return r;
+			},
+			noise,
+		);
+		figures.push({ kind: "rate", label, connections, ...runs });
+		return runs;
+	};
+
+	// ---- bodies, first: workerd under wrangler dev grows with every request it serves (both
+	// sides alike), so the memory figures are taken before the request-rate runs ----
+	const imageHeaders = {
+		...auth,
+		"content-type": "application/octet-stream",
+		"x-image-meta-name": "bench-upload",
+		"x-image-meta-disk_format": "raw",
+		"x-image-meta-container_format": "bare",
+	};
+	const kept = {};
+	const memory = {};
+	let objectCount = 0;
+
+	const upload = async (label, body, { chunked = false, keep = false, memoryKey = null } = {}) => {
+		log(`${label}: ${REPS} uploads per side`);
+		const samples = { app: [], base: [] };
+		const runs = await repeated(
+			label,
+			async (side, rep) => {
+				const sampler = new RssSampler(pids[side]);
+				if (HAVE_PROC) sampler.start();
+				const cpu = serverCpu(side);
+				let r;
+				if (side === "app") {
+					r = await streamUpload({
+						url: `${app.url}/v1/images`,
+						method: "POST",
+						headers: imageHeaders,
+						file: body.file,
+						size: body.size,
+						chunked,
+					});
+					const image = r.json?.image;
+					check(
+						r.status === 201,
+						`glance-edge upload answered ${r.status}: ${r.text.slice(0, 300)}`,
+					);
+					check(
+						image.size === body.size &&
+							image.checksum === body.md5 &&
+							image.os_hash_value === body.sha512,
+						"glance-edge stored digests that do not match the file",
+					);
+					r.key = image.id;
+				} else {
+					const key = `bench-${objectCount++}`;
+					r = await streamUpload({
+						url: `${base.url}/objects/${key}`,
+						method: "PUT",
+						headers: { "content-type": "application/octet-stream" },
+						file: body.file,
+						size: body.size,
+					});
+					check(r.status === 201 && r.json?.size === body.size, `bare put answered ${r.status}`);
+					r.key = key;
+				}
+				const cpuSPerGB = (serverCpu(side) - cpu) / (body.size / 1e9);
+				if (HAVE_PROC) samples[side].push(await sampler.stop(1_000));
+				const last = rep === REPS - 1;
+				if (keep && last) {
+					kept[side] = r.key;
+				} else if (side === "app") {
+					await call(`${app.url}/v1/images/${r.key}`, { method: "DELETE", headers: auth });
+				} else {
+					await call(`${base.url}/objects/${r.key}`, { method: "DELETE" });
+				}
+				return { mbps: r.mbps, seconds: r.seconds, cpuSPerGB };
+			},
+			noise,
+		);
+		figures.push({ kind: "upload", label, size: body.size, ...runs });
+		if (memoryKey) memory[memoryKey] = samples;
+	};
+
+	const largest = large ?? small;
+	await upload(`upload ${formatBytes(small.size)} (MD5 + SHA-512) vs bare R2 put`, small, {
+		memoryKey: "small",
+		keep: !large,
+	});
+	if (large) {
+		await upload(`upload ${formatBytes(large.size)} (MD5 + SHA-512) vs bare R2 put`, large, {
+			memoryKey: "large",
+			keep: true,
+		});
+	}
+	await upload(
+		`upload ${formatBytes(small.size)}, unknown length (chunked, multipart) vs bare R2 put`,
+		small,
+		{ chunked: true },
+	);
+
+	const downloadLabel = `download ${formatBytes(largest.size)} vs bare R2 get`;
+	// Twice the repeats: a download is over in a second or two, so noise weighs more.
+	const downloadReps = 2 * REPS;
+	log(`${downloadLabel}: ${downloadReps} downloads per side`);
+	const downloads = await repeated(
+		downloadLabel,
+		async (side) => {
+			const cpu = serverCpu(side);
+			const r =
+				side === "app"
+					? await streamDownload({ url: `${app.url}/v1/images/${kept.app}`, headers: auth })
+					: await streamDownload({ url: `${base.url}/objects/${kept.base}` });
+			check(
+				r.status === 200 && r.bytes === largest.size,
+				`${side} download: ${r.status}, ${r.bytes} bytes`,
+			);
+			return {
+				mbps: r.mbps,
+				seconds: r.seconds,
+				cpuSPerGB: (serverCpu(side) - cpu) / (largest.size / 1e9),
+			};
+		},
+		noise,
+		downloadReps,
+	);
+	figures.push({ kind: "download", label: downloadLabel, size: largest.size, ...downloads });
+
+	// ---- request rates ----
+	const jsonBody = JSON.stringify({ name: "bench", disk_format: "raw", container_format: "bare" });
+	await rate({
+		label: "return JSON: GET /versions vs bare JSON",
+		connections: 16,
+		app: { path: "/versions" },
+		base: { path: "/json" },
+	});
+	await rate({
+		label: "HEAD one image vs one D1 SELECT",
+		connections: 16,
+		app: { path: `/v1/images/${headId}`, method: "HEAD", headers: auth },
+		base: { path: `/images/${headId}`, method: "HEAD" },
+	});
+	await rate({
+		label: `list detail, ${LIST_LIMIT} of ${SEED_IMAGES} vs one SELECT of ${LIST_LIMIT} rows`,
+		connections: 1,
+		app: { path: `/v1/images/detail?limit=${LIST_LIMIT}`, headers: auth },
+		base: { path: `/list?limit=${LIST_LIMIT}` },
+	});
+	await rate({
+		label: "register (POST JSON) vs one D1 INSERT",
+		connections: 16,
+		app: {
+			path: "/v1/images",
+			method: "POST",
+			headers: { ...auth, "content-type": "application/json" },
+			body: jsonBody,
+		},
+		base: {
+			path: "/images",
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: jsonBody,
+		},
+	});
+
+	log("stopping the servers");
+	finishing = true;
+	await Promise.all(servers.map((s) => s.stop()));
+
+	const finished = Date.now();
+	const results = {
+		machine: info,
+		options: { reps: REPS, seconds: SECONDS, quick: opts.quick },
+		idleNoise,
+		bundle: {
+			app: { kib: appBundle.kib, gzipKib: appBundle.gzipKib },
+			baseline: { kib: baseBundle.kib, gzipKib: baseBundle.gzipKib },
+		},
+		figures,
+		memory,
+		minutes: (finished - started) / 60_000,
+	};
+	if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(results, null, "\t")}\n`);
+	process.stdout.write(`${render(results, small, large)}\n`);
+	if (opts.keep) log(`state, bundles and wrangler logs kept in ${tmpDir}`);
+}
+
+/** The report: machine, table, targets. */
+function render(results, small, large) {
+	const { machine: m, figures, memory, bundle: bundles } = results;
+	const out = [];
+	out.push(
+		`glance-edge benchmark — ${m.nproc} CPUs (${m.cpu}), ${m.memory}, ${m.os}`,
+		`node ${m.node}, wrangler ${m.wrangler}, workerd ${m.workerd}, miniflare ${m.miniflare}, autocannon ${m.autocannon}; code ${m.code}`,
+		`${results.options.reps} repeats per figure and side (median, with min–max), ` +
+			`${results.options.seconds} s per request-rate run; ` +
+			`other processes used ${fmtPct(results.idleNoise)} of the CPU before the run; ` +
+			`total ${results.minutes.toFixed(1)} min`,
+		"",
+	);
+
+	const rows = [];
+	const byLabel = new Map(figures.map((f) => [f.label, f]));
+	// The issue's order: request rates, then bodies (which the run measures first).
+	const ordered = [
+		...figures.filter((f) => f.kind === "rate"),
+		...figures.filter((f) => f.kind !== "rate"),
+	];
+	for (const f of ordered) {
+		const other = fmtPct(f.other);
+		if (f.kind === "rate") {
+			const metric = (name, key, better) => {
+				const a = f.app.map((r) => r[key]);
+				const b = f.base.map((r) => r[key]);
+				return [name, cell(a), cell(b), fmtRatio(ratio(a, b)), better];
+			};
+			rows.push([`${f.label} (${f.connections} conn)`, ...metric("req/s", "rps", "higher"), other]);
+			rows.push(["", ...metric("p50 ms", "p50", "lower"), ""]);
+			rows.push(["", ...metric("p99 ms", "p99", "lower"), ""]);
+			if (HAVE_PROC) rows.push(["", ...metric("server CPU ms/req", "cpuMs", "lower"), ""]);
+		} else {
+			const a = f.app.map((r) => r.mbps);
+			const b = f.base.map((r) => r.mbps);
+			rows.push([f.label, "MB/s", cell(a), cell(b), fmtRatio(ratio(a, b)), "higher", other]);
+			if (HAVE_PROC) {
+				const ca = f.app.map((r) => r.cpuSPerGB);
+				const cb = f.base.map((r) => r.cpuSPerGB);
+				rows.push([
+					"",
+					"server CPU s/GB",
+					cell(ca),
+					cell(cb),
+					fmtRatio(ratio(ca, cb)),
+					"lower",
+					"",
+				]);
+			}
+		}
+	}
+	const memRow = (key, size) => {
+		const s = memory[key];
+		if (!s?.app?.length) return;
+		const pick = (side, field) => median(s[side].map((x) => x[field]));
+		const app = ["before", "peak", "after"].map((f) => mib(pick("app", f))).join(" / ");
+		const base = ["before", "peak", "after"].map((f) => mib(pick("base", f))).join(" / ");
+		rows.push([
+			`workerd RSS during a ${formatBytes(size)} upload (before / peak / after)`,
+			"MiB",
+			app,
+			base,
+			"—",
+			"flat",
+			"",
+		]);
+	};
+	memRow("small", small.size);
+	if (large) memRow("large", large.size);
+	rows.push([
+		"bundle size (wrangler deploy --dry-run)",
+		"KiB",
+		`${bundles.app.kib.toFixed(1)} (gzip ${bundles.app.gzipKib.toFixed(1)})`,
+		`${bundles.baseline.kib.toFixed(1)} (gzip ${bundles.baseline.gzipKib.toFixed(1)})`,
+		"—",
+		"",
+		"",
+	]);
+	out.push(
+		markdownTable(
+			["figure", "metric", "glance-edge", "baseline", "ratio", "better", "other CPU"],
+			rows,
+			["l", "l", "r", "r", "r", "l", "r"],
+		),
+		"",
+	);
+
+	// ---- targets (issue 7) ----
+	const targets = [];
+	// Three decimals: the verdict is on the exact ratio, which the table rounds.
+	const exact = (x) => (Number.isFinite(x) ? `${x.toFixed(3)}×` : "n/a");
+	const of = (f, key) =>
+		f
+			? ratio(
+					f.app.map((r) => r[key]),
+					f.base.map((r) => r[key]),
+				)
+			: Number.NaN;
+	/** One target line; the server-CPU ratio goes along, as the figure least moved by noise. */
+	const target = (name, f, key, pass, cpuKey) => {
+		const value = of(f, key);
+		const verdict = Number.isFinite(value) ? (pass(value) ? "met" : "MISSED") : "?";
+		const cpu = cpuKey ? of(f, cpuKey) : Number.NaN;
+		const note = Number.isFinite(cpu) ? ` (server CPU per unit of work: ${exact(cpu)})` : "";
+		targets.push(`- [${verdict}] ${name}: ${exact(value)}${note}`);
+	};
+	const listLabel = `list detail, ${LIST_LIMIT} of ${SEED_IMAGES} vs one SELECT of ${LIST_LIMIT} rows`;
+	target(
+		"register ≥ 0.8× the bare INSERT rps",
+		byLabel.get("register (POST JSON) vs one D1 INSERT"),
+		"rps",
+		(x) => x >= 0.8,
+		"cpuMs",
+	);
+	target(
+		"HEAD ≥ 0.8× the bare SELECT rps",
+		byLabel.get("HEAD one image vs one D1 SELECT"),
+		"rps",
+		(x) => x >= 0.8,
+		"cpuMs",
+	);
+	target(
+		`list detail of ${LIST_LIMIT} ≤ 2× the bare SELECT's latency (p50)`,
+		byLabel.get(listLabel),
+		"p50",
+		(x) => x <= 2,
+		"cpuMs",
+	);
+	for (const f of figures.filter((x) => x.kind === "upload")) {
+		const name = `${f.label.replace(" vs bare R2 put", "")} ≥ 0.8× the bare put`;
+		target(name, f, "mbps", (x) => x >= 0.8, "cpuSPerGB");
+	}
+	for (const f of figures.filter((x) => x.kind === "download")) {
+		const name = `${f.label.replace(" vs bare R2 get", "")} ≥ 0.9× the bare get`;
+		target(name, f, "mbps", (x) => x >= 0.9, "cpuSPerGB");
+	}
+	if (memory.small?.app?.length && memory.large?.app?.length) {
+		const rise = (key) => median(memory[key].app.map((x) => x.peak - x.before));
+		const s = rise("small");
+		const l = rise("large");
+		targets.push(
+			`- [${l <= s + MEMORY_SLACK ? "met" : "MISSED"}] memory does not grow with image size: ` +
+				`workerd peak rise ${mib(s)} at ${formatBytes(small.size)}, ${mib(l)} at ${formatBytes(large.size)} ` +
+				`(met when the ${formatBytes(large.size)} rise is within ${mib(MEMORY_SLACK)} of the ${formatBytes(small.size)} one)`,
+		);
+	} else {
+		targets.push(
+			"- [?] memory does not grow with image size: not measured (needs the 1 GiB figures and Linux /proc)",
+		);
+	}
+	out.push("Targets (issue 7, ratios from this run):", ...targets, "");
+
+	const regFig = byLabel.get("register (POST JSON) vs one D1 INSERT");
+	const uploadFig = figures.find(
+		(f) => f.kind === "upload" && f.size === (large ?? small).size && !f.label.includes("unknown"),
+	);
+	const regRps = regFig ? median(regFig.app.map((r) => r.rps)) : Number.NaN;
+	const upMbps = uploadFig ? median(uploadFig.app.map((r) => r.mbps)) : Number.NaN;
+	out.push(
+		"Against the reference Glance v1 (~55 registrations/s at 16 clients, ~230 MB/s upload, same kind of machine):",
+		`- register: ${regRps.toFixed(0)}/s = ${(regRps / GLANCE_REGISTER_RPS).toFixed(1)}× Glance`,
+		`- upload ${formatBytes(uploadFig?.size ?? 0)}: ${upMbps.toFixed(0)} MB/s = ${(upMbps / GLANCE_UPLOAD_MBPS).toFixed(2)}× Glance`,
+	);
+	return out.join("\n");
+}
+
+function printLogTails(lines = 40) {
+	if (!tmpDir) return;
+	for (const name of ["wrangler.log", "glance-edge.log", "baseline.log"]) {
+		const file = path.join(tmpDir, name);
+		if (!fs.existsSync(file)) continue;
+		const tail = fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+		process.stderr.write(`\n[bench] last ${lines} lines of ${name}:\n${tail}\n`);
+	}
+}
+
+main().catch(async (err) => {
+	log(err.stack ?? String(err));
+	finishing = true;
+	await Promise.all(servers.map((s) => s.stop().catch(() => {})));
+	printLogTails();
+	process.exit(1);
+});
