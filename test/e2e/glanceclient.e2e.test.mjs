@@ -48,8 +48,8 @@ function needTools(t) {
 
 const shellQuote = (s) => `'${String(s).replaceAll("'", `'\\''`)}'`;
 
-/** Runs `glance <args>` (v1, token auth, no Keystone) under a pty; resolves {code, output}. */
-function glance(args, { token = DEMO_TOKEN } = {}) {
+/** The `glance` command line (v1, token auth, no Keystone), quoted for sh. */
+function glanceCommand(args, token) {
 	const argv = [
 		"glance",
 		"--os-image-api-version",
@@ -60,17 +60,17 @@ function glance(args, { token = DEMO_TOKEN } = {}) {
 		token,
 		...args,
 	];
-	const command = argv.map(shellQuote).join(" ");
+	return argv.map(shellQuote).join(" ");
+}
+
+/** Runs `sh -c command` (stdin closed); resolves {code, output} with stdout and stderr together. */
+function runShell(command, what) {
 	// No OS_* settings from the caller's shell may leak in (e.g. OS_AUTH_URL, OS_CACERT).
 	const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OS_")));
 	env.SHELL = "/bin/sh";
 	env.LC_ALL = "C.UTF-8";
 	return new Promise((resolve, reject) => {
-		// -q quiet, -e exit with the child's code, -c run the command; no typescript file.
-		const child = spawn("script", ["-qec", command, "/dev/null"], {
-			stdio: ["ignore", "pipe", "pipe"],
-			env,
-		});
+		const child = spawn("sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], env });
 		let output = "";
 		child.stdout.on("data", (d) => {
 			output += d;
@@ -84,8 +84,7 @@ function glance(args, { token = DEMO_TOKEN } = {}) {
 			setTimeout(() => child.kill("SIGKILL"), 2_000).unref();
 			reject(
 				new Error(
-					`glance ${args.join(" ")} did not finish in ${CLI_TIMEOUT_MS / 1000} s; ` +
-						`output so far:\n${output}`,
+					`${what} did not finish in ${CLI_TIMEOUT_MS / 1000} s; output so far:\n${output}`,
 				),
 			);
 		}, CLI_TIMEOUT_MS);
@@ -100,38 +99,18 @@ function glance(args, { token = DEMO_TOKEN } = {}) {
 	});
 }
 
+/** Runs `glance <args>` under a pty (util-linux script: -q quiet, -e its exit code, -c the command). */
+function glance(args, { token = DEMO_TOKEN } = {}) {
+	const command = `script -qec ${shellQuote(glanceCommand(args, token))} /dev/null`;
+	return runShell(command, `glance ${args.join(" ")}`);
+}
+
 /** Runs `cat <file> | glance <args>`: with a pipe as stdin the v1 CLI uploads it as image data. */
 function glanceFromPipe(file, args, { token = DEMO_TOKEN } = {}) {
-	const argv = [
-		"glance",
-		"--os-image-api-version",
-		"1",
-		"--os-image-url",
-		BASE,
-		"--os-auth-token",
-		token,
-		...args,
-	];
-	const command = `cat ${shellQuote(file)} | ${argv.map(shellQuote).join(" ")}`;
-	const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OS_")));
-	return new Promise((resolve, reject) => {
-		const child = spawn("sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], env });
-		let output = "";
-		child.stdout.on("data", (d) => {
-			output += d;
-		});
-		child.stderr.on("data", (d) => {
-			output += d;
-		});
-		const timer = setTimeout(() => {
-			child.kill("SIGKILL");
-			reject(new Error(`piped glance ${args.join(" ")} timed out; output so far:\n${output}`));
-		}, CLI_TIMEOUT_MS);
-		child.on("close", (code) => {
-			clearTimeout(timer);
-			resolve({ code, output });
-		});
-	});
+	return runShell(
+		`cat ${shellQuote(file)} | ${glanceCommand(args, token)}`,
+		`piped glance ${args.join(" ")}`,
+	);
 }
 
 const md5File = (file) => createHash("md5").update(fs.readFileSync(file)).digest("hex");
