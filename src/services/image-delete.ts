@@ -3,10 +3,12 @@ import { MESSAGES, TRANSITIONS } from "../domain/glance-rules";
 import { conflict, forbidden, notFound } from "../errors";
 import type { Identity } from "../identity/identity";
 import type { ImageLookup, ImageRepository } from "../metadata/image-repository";
+import type { SessionRepository } from "../metadata/session-repository";
 import type { BlobStore } from "../storage/blob-store";
 
 export interface DeleteDeps {
 	images: ImageRepository;
+	sessions: SessionRepository;
 	blobs: BlobStore;
 	identity: Identity;
 }
@@ -37,6 +39,15 @@ export async function deleteImage(deps: DeleteDeps, found: ImageLookup): Promise
 		throw conflict(MESSAGES.changedConcurrently);
 	}
 	try {
+		// An upload session in progress goes with the image: its parts are garbage too.
+		const session = await deps.sessions.find(image.id);
+		if (session) {
+			await deps.blobs
+				.resumeMultipart(image.object_key, session.upload_id)
+				.abort()
+				.catch(() => {});
+			await deps.sessions.close(image.id);
+		}
 		await deps.blobs.delete(image.object_key);
 	} catch (err) {
 		console.error(

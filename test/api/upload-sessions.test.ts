@@ -314,3 +314,24 @@ describe("verification queue consumer", () => {
 		expect((await status(id))?.status).toBe("active");
 	});
 });
+
+describe("deleting an image with an open session", () => {
+	it("aborts the session and drops its parts", async () => {
+		const { call } = sessionApp();
+		const id = await register(call);
+		await call(`/images/${id}/upload-session`, json({ size: 6 * MiB }));
+		expect(
+			(await call(`/images/${id}/upload-session/parts/2`, part(randomBytes(MiB)))).status,
+		).toBe(200);
+		expect((await call(`/images/${id}`, { method: "DELETE" })).status).toBe(200);
+		const sessions = await env.DB.prepare(
+			"SELECT COUNT(*) AS n FROM upload_sessions WHERE image_id = ?1",
+		)
+			.bind(id)
+			.first<{ n: number }>();
+		const parts = await env.DB.prepare("SELECT COUNT(*) AS n FROM upload_parts WHERE image_id = ?1")
+			.bind(id)
+			.first<{ n: number }>();
+		expect([sessions?.n, parts?.n]).toEqual([0, 0]);
+	});
+});
