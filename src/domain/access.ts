@@ -1,4 +1,6 @@
+import { forbidden, notFound } from "../errors";
 import type { Identity } from "../identity/identity";
+import { MESSAGES } from "./glance-rules";
 import type { Image } from "./image";
 
 /**
@@ -20,4 +22,21 @@ export function canSee(image: Image, who: Identity, isMember: boolean): boolean 
 /** Who may change or delete an image: admins, and the owning tenant (never for owner-less images). */
 export function canModify(image: Image, who: Identity): boolean {
 	return who.isAdmin || (who.tenant !== null && image.owner === who.tenant);
+}
+
+/**
+ * Refuses a caller who may see the image but not change it: a member of a shared image gets
+ * 404 (the reference answered 500, design.md §2), anyone else — e.g. on a public image — 403.
+ */
+export function requireModifiable(
+	image: Image,
+	who: Identity,
+	callerIsMember: boolean,
+	forbiddenMessage: string,
+): void {
+	if (canModify(image, who)) return;
+	if (callerIsMember && !image.is_public && image.owner !== null) {
+		throw notFound(MESSAGES.imageNotFound(image.id));
+	}
+	throw forbidden(forbiddenMessage);
 }

@@ -1,4 +1,4 @@
-import { canModify } from "../domain/access";
+import { requireModifiable } from "../domain/access";
 import { MESSAGES, TRANSITIONS } from "../domain/glance-rules";
 import { conflict, forbidden, notFound } from "../errors";
 import type { Identity } from "../identity/identity";
@@ -21,12 +21,7 @@ export interface DeleteDeps {
 export async function deleteImage(deps: DeleteDeps, found: ImageLookup): Promise<void> {
 	const { image } = found;
 	if (image.deleted) throw notFound(MESSAGES.imageGone(image.id));
-	if (!canModify(image, deps.identity)) {
-		if (found.callerIsMember && !image.is_public && image.owner !== null) {
-			throw notFound(MESSAGES.imageNotFound(image.id));
-		}
-		throw forbidden(MESSAGES.notOwnerDelete(image.id));
-	}
+	requireModifiable(image, deps.identity, found.callerIsMember, MESSAGES.notOwnerDelete(image.id));
 	if (image.protected) throw forbidden(MESSAGES.protectedImage);
 	if (image.status === "pending_delete") throw forbidden(MESSAGES.pendingDelete);
 

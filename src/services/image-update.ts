@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { canModify } from "../domain/access";
+import { requireModifiable } from "../domain/access";
 import {
 	ACTIVE_IMMUTABLE_FIELDS,
 	ACTIVE_IMMUTABLE_STATUSES,
@@ -14,7 +14,7 @@ import {
 	checkDeclaredSize,
 	type FieldNamer,
 } from "../domain/validate-image-meta";
-import { conflict, forbidden, notFound } from "../errors";
+import { conflict, forbidden } from "../errors";
 import type { Identity } from "../identity/identity";
 import type {
 	ImageChanges,
@@ -59,12 +59,7 @@ export function checkUpdateAllowed(
 ): void {
 	const { image } = found;
 	if (image.deleted) throw forbidden(MESSAGES.updateDeleted);
-	if (!canModify(image, identity)) {
-		if (found.callerIsMember && !image.is_public && image.owner !== null) {
-			throw notFound(MESSAGES.imageNotFound(image.id));
-		}
-		throw forbidden(MESSAGES.notOwnerUpdate(image.id));
-	}
+	requireModifiable(image, identity, found.callerIsMember, MESSAGES.notOwnerUpdate(image.id));
 	if (!identity.isAdmin && ACTIVE_IMMUTABLE_STATUS_SET.has(image.status)) {
 		for (const field of ACTIVE_IMMUTABLE_FIELDS) {
 			if (meta[field] !== undefined && meta[field] !== image[field]) {

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { canModify } from "../domain/access";
+import { requireModifiable } from "../domain/access";
 import {
 	MAX_PARTS,
 	MESSAGES,
@@ -9,7 +9,7 @@ import {
 } from "../domain/glance-rules";
 import { glanceTimestamp, type StoredImage } from "../domain/image";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
-import { ApiError, badRequest, conflict, forbidden, notFound, payloadTooLarge } from "../errors";
+import { ApiError, badRequest, conflict, notFound, payloadTooLarge } from "../errors";
 import type { Identity } from "../identity/identity";
 import type { ImageRepository } from "../metadata/image-repository";
 import type { SessionRepository, StoredPart, UploadSession } from "../metadata/session-repository";
@@ -72,12 +72,7 @@ async function uploadableImage(deps: SessionDeps, imageId: string): Promise<Stor
 	const found = await findVisibleImage(deps.images, deps.identity, imageId);
 	const { image } = found;
 	if (image.deleted) throw notFound(MESSAGES.imageNotFound(image.id));
-	if (!canModify(image, deps.identity)) {
-		if (found.callerIsMember && !image.is_public && image.owner !== null) {
-			throw notFound(MESSAGES.imageNotFound(image.id));
-		}
-		throw forbidden(MESSAGES.notOwnerUpdate(image.id));
-	}
+	requireModifiable(image, deps.identity, found.callerIsMember, MESSAGES.notOwnerUpdate(image.id));
 	return image;
 }
 
