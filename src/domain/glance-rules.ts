@@ -46,8 +46,6 @@ export const READ_ONLY_FIELDS = ["id", "status", "os_hash_algo", "os_hash_value"
 /** Fields only admins may change once an image is active or deactivated. */
 export const ACTIVE_IMMUTABLE_FIELDS = ["size", "checksum"] as const;
 export const ACTIVE_IMMUTABLE_STATUSES = ["active", "deactivated"] as const;
-/** Timestamps and the deleted flag sent on update are silently dropped (contract §4.1). */
-export const IGNORED_ON_UPDATE = ["created_at", "updated_at", "deleted_at", "deleted"] as const;
 
 export const DEFAULT_DISK_FORMATS = [
 	"ami",
@@ -88,9 +86,11 @@ export const MAX_JSON_BODY_BYTES = 64 * 1024;
 export const DEFAULT_IMAGE_SIZE_CAP = 1_099_511_627_776;
 export const DEFAULT_PROPERTY_QUOTA = 128;
 
-/** Guarded state transitions: an upload or delete may only start from these statuses. */
+/**
+ * Guarded state transitions. Starting an upload (queued → saving) is guarded together with the
+ * quota reservation, in ImageRepository.startUpload.
+ */
 export const TRANSITIONS = {
-	startUpload: { from: ["queued"], to: "saving" },
 	finishUpload: { from: ["saving"], to: "active" },
 	kill: { from: ["queued", "saving"], to: "killed" },
 	delete: { from: ["queued", "saving", "active", "killed", "deactivated"], to: "deleted" },

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { MESSAGES, TRANSITIONS } from "../domain/glance-rules";
+import { MAX_PARTS, MESSAGES, TRANSITIONS } from "../domain/glance-rules";
 import type { StoredImage } from "../domain/image";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
 import { ApiError, badRequest, conflict, payloadTooLarge } from "../errors";
@@ -17,8 +17,6 @@ import {
 	TooManyBytesError,
 } from "./stream-to-store";
 
-/** R2 takes at most this many parts in one multipart upload. */
-const MAX_PARTS = 10_000;
 const MD5_HEX = /^[0-9a-f]{32}$/;
 
 export interface UploadDeps {

@@ -52,12 +52,14 @@ export interface StreamedBytes {
 /** SHA-512 (and optionally MD5) computed natively as chunks pass, without keeping them. */
 class Digests {
 	private readonly sha512 = new crypto.DigestStream("SHA-512");
-	private readonly md5 = new crypto.DigestStream("MD5");
 	private readonly sha512Writer = this.sha512.getWriter();
+	// Single-part puts get their MD5 from R2; only the other paths hash it here.
+	private readonly md5: DigestStream | null;
 	private readonly md5Writer: WritableStreamDefaultWriter<Uint8Array> | null;
 
 	constructor(withMd5: boolean) {
-		this.md5Writer = withMd5 ? this.md5.getWriter() : null;
+		this.md5 = withMd5 ? new crypto.DigestStream("MD5") : null;
+		this.md5Writer = this.md5?.getWriter() ?? null;
 	}
 
 	update(chunk: Uint8Array): void {
@@ -71,7 +73,7 @@ class Digests {
 		if (this.md5Writer) await this.md5Writer.close();
 		return {
 			sha512: toHex(await this.sha512.digest),
-			md5: this.md5Writer ? toHex(await this.md5.digest) : null,
+			md5: this.md5 ? toHex(await this.md5.digest) : null,
 		};
 	}
 }
