@@ -6,8 +6,8 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePorts, signalGroup, stopGroup } from "../../scripts/lib/process-group.mjs";
 
 /**
  * The environment for every wrangler the benchmark starts. `logPath` becomes WRANGLER_LOG_PATH:
@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
  * its debug log whatever --log-level says, by default under the user's config directory, where
  * a benchmark run would leave hundreds of MB; the benchmark keeps them in its temp dir.
  */
+
 export function wranglerEnv(logPath) {
 	return {
 		...process.env,
@@ -27,18 +28,6 @@ export function wranglerEnv(logPath) {
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
-
-export function freePort() {
-	return new Promise((resolve, reject) => {
-		const probe = net.createServer();
-		probe.unref();
-		probe.on("error", reject);
-		probe.listen(0, "127.0.0.1", () => {
-			const { port } = probe.address();
-			probe.close(() => resolve(port));
-		});
-	});
-}
 
 /** Runs `npx <args>` to completion, output appended to `logPath`; resolves with its output. */
 export function npx(args, { cwd, logPath, debugLogPath }) {
@@ -63,24 +52,6 @@ export function npx(args, { cwd, logPath, debugLogPath }) {
 	});
 }
 
-/** True while any process of the group is alive. */
-function groupAlive(pgid) {
-	try {
-		process.kill(-pgid, 0);
-		return true;
-	} catch (err) {
-		return err.code === "EPERM";
-	}
-}
-
-function signalGroup(pgid, signal) {
-	try {
-		process.kill(-pgid, signal);
-	} catch (err) {
-		if (err.code !== "ESRCH") throw err;
-	}
-}
-
 /** A `wrangler dev` server in its own process group. */
 export class DevServer {
 	constructor(name, { cwd, args, logPath, debugLogPath, readyPath }) {
@@ -96,9 +67,7 @@ export class DevServer {
 	}
 
 	async start() {
-		const port = await freePort();
-		let inspectorPort = await freePort();
-		while (inspectorPort === port) inspectorPort = await freePort();
+		const [port, inspectorPort] = await freePorts();
 		this.url = `http://127.0.0.1:${port}`;
 		const args = [
 			"wrangler",
@@ -158,16 +127,7 @@ export class DevServer {
 	}
 
 	async stop() {
-		const pgid = this.pgid;
-		if (!pgid) return;
-		signalGroup(pgid, "SIGTERM");
-		const deadline = Date.now() + STOP_GRACE_MS;
-		while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
-		if (groupAlive(pgid)) {
-			signalGroup(pgid, "SIGKILL");
-			const killDeadline = Date.now() + 2_000;
-			while (groupAlive(pgid) && Date.now() < killDeadline) await sleep(50);
-		}
+		if (this.pgid) await stopGroup(this.pgid, STOP_GRACE_MS);
 		this.child = null;
 	}
 

@@ -16,10 +16,10 @@
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePorts, signalGroup, stopGroup } from "../../scripts/lib/process-group.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const E2E_DIR = path.join(ROOT, "test", "e2e");
@@ -50,18 +50,6 @@ let finishing = false;
 
 function log(message) {
 	process.stderr.write(`[e2e] ${message}\n`);
-}
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const probe = net.createServer();
-		probe.unref();
-		probe.on("error", reject);
-		probe.listen(0, "127.0.0.1", () => {
-			const { port } = probe.address();
-			probe.close(() => resolve(port));
-		});
-	});
 }
 
 function extraVars() {
@@ -170,35 +158,11 @@ function startServer(port, inspectorPort) {
 	});
 }
 
-/** True while any process of the server's process group is still alive. */
-function groupAlive(pgid) {
-	try {
-		process.kill(-pgid, 0);
-		return true;
-	} catch (err) {
-		return err.code === "EPERM";
-	}
-}
-
-function signalGroup(pgid, signal) {
-	try {
-		process.kill(-pgid, signal);
-	} catch (err) {
-		if (err.code !== "ESRCH") log(`kill(-${pgid}, ${signal}): ${err.message}`);
-	}
-}
-
 async function stopServer() {
 	const pgid = server?.pid;
 	if (!pgid) return;
-	signalGroup(pgid, "SIGTERM");
-	const deadline = Date.now() + STOP_GRACE_MS;
-	while (groupAlive(pgid) && Date.now() < deadline) await sleep(100);
-	if (groupAlive(pgid)) {
-		log(`wrangler dev (process group ${pgid}) ignored SIGTERM; sending SIGKILL`);
-		signalGroup(pgid, "SIGKILL");
-		const killDeadline = Date.now() + 2_000;
-		while (groupAlive(pgid) && Date.now() < killDeadline) await sleep(50);
+	if (await stopGroup(pgid, STOP_GRACE_MS)) {
+		log(`wrangler dev (process group ${pgid}) ignored SIGTERM; it was killed`);
 	}
 	server = undefined;
 }
@@ -227,7 +191,13 @@ async function finish(code) {
 
 // Last resort (process.exit from elsewhere, a crash): synchronous, so only SIGKILL and rm.
 process.on("exit", () => {
-	if (server?.pid) signalGroup(server.pid, "SIGKILL");
+	if (server?.pid) {
+		try {
+			signalGroup(server.pid, "SIGKILL");
+		} catch (err) {
+			log(`kill(-${server.pid}): ${err.message}`);
+		}
+	}
 	if (tmpDir && process.env.E2E_KEEP_STATE !== "1") {
 		fs.rmSync(tmpDir, { recursive: true, force: true });
 	}
@@ -305,9 +275,7 @@ async function main() {
 	}
 
 	// Picked just before use, to keep the window in which another process could take them short.
-	const port = await freePort();
-	let inspectorPort = await freePort();
-	while (inspectorPort === port) inspectorPort = await freePort();
+	const [port, inspectorPort] = await freePorts();
 	const url = `http://127.0.0.1:${port}`;
 	startServer(port, inspectorPort);
 	try {
