@@ -1,6 +1,7 @@
 import { Hono } from "hono";
+import { notFound } from "./domain/refusal";
 import type { AppEnv } from "./env";
-import { notFound, renderError } from "./errors";
+import { renderError } from "./http/errors";
 import { requireToken } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";

@@ -6,8 +6,8 @@ import {
 	DEFAULT_PROPERTY_QUOTA,
 	DEFAULT_VMDK_ALLOWED_TYPES,
 } from "./domain/glance-rules";
+import { misconfigured } from "./domain/refusal";
 import type { Env } from "./env";
-import { ApiError } from "./errors";
 
 /** Operator settings, parsed from vars once per request (cheap: a few short strings). */
 export interface Config {
@@ -56,7 +56,7 @@ function integer(name: string, raw: string | undefined, fallback: number): numbe
 	if (raw === undefined || raw.trim() === "") return fallback;
 	const n = Number(raw);
 	if (!Number.isSafeInteger(n)) {
-		throw new ApiError(500, `Server misconfigured: ${name} must be an integer, got '${raw}'.`);
+		throw misconfigured(`${name} must be an integer, got '${raw}'.`);
 	}
 	return n;
 }
@@ -66,7 +66,7 @@ function boolean(name: string, raw: string | undefined, fallback: boolean): bool
 	if (!value) return fallback;
 	if (value === "true") return true;
 	if (value === "false") return false;
-	throw new ApiError(500, `Server misconfigured: ${name} must be true or false, got '${raw}'.`);
+	throw misconfigured(`${name} must be true or false, got '${raw}'.`);
 }
 
 /** Unset: Glance's default types; "none": no VMDK accepted. */
@@ -79,7 +79,7 @@ function requestLogMode(raw: string | undefined): "all" | "errors" {
 	const value = raw?.trim().toLowerCase();
 	if (!value || value === "all") return "all";
 	if (value === "errors") return "errors";
-	throw new ApiError(500, `Server misconfigured: REQUEST_LOG must be all or errors, got '${raw}'.`);
+	throw misconfigured(`REQUEST_LOG must be all or errors, got '${raw}'.`);
 }
 
 export function loadConfig(env: Env): Config {

@@ -1,4 +1,5 @@
 import type { Config } from "./config";
+import type { MetaForm } from "./http/errors";
 import type { Identity } from "./identity/identity";
 import type { ImageRepository } from "./metadata/image-repository";
 import type { MemberRepository } from "./metadata/member-repository";
@@ -46,6 +47,8 @@ export interface VerifyMessage {
 
 export interface AppVariables {
 	requestId: string;
+	/** How the request spelled image metadata, once it has been read. */
+	metaForm?: MetaForm;
 	config: Config;
 	identity: Identity;
 	images: ImageRepository;

@@ -1,7 +1,7 @@
-import { forbidden, notFound } from "../errors";
 import type { Identity } from "../identity/identity";
 import { MESSAGES } from "./glance-rules";
 import type { Image } from "./image";
+import { forbidden, notFound } from "./refusal";
 
 /**
  * Who may see an image (contract §9): admins see everything, deleted tombstones included;

@@ -1,9 +1,7 @@
 import type { Config } from "../config";
-import { badRequest } from "../errors";
 import { AMAZON_FORMATS, MESSAGES } from "./glance-rules";
 import type { ImageMetaInput } from "./image";
-
-export type FieldNamer = (field: string) => string;
+import { invalid } from "./refusal";
 
 /**
  * The configurable format rules (contract §6): each given format must be allowed, and the
@@ -13,42 +11,34 @@ export type FieldNamer = (field: string) => string;
 export function applyFormatRules(
 	meta: ImageMetaInput,
 	config: Pick<Config, "diskFormats" | "containerFormats">,
-	fieldName: FieldNamer,
 ): void {
 	const disk = meta.disk_format;
 	const container = meta.container_format;
 	// Sent but empty is null, which no format list holds: Glance refused it as 'None'.
 	if (disk === null || (disk !== undefined && !config.diskFormats.has(disk))) {
-		throw badRequest(MESSAGES.invalidDiskFormat(disk ?? ""), fieldName("disk_format"));
+		throw invalid(MESSAGES.invalidDiskFormat(disk ?? ""), "disk_format");
 	}
 	if (container === null || (container !== undefined && !config.containerFormats.has(container))) {
-		throw badRequest(
-			MESSAGES.invalidContainerFormat(container ?? ""),
-			fieldName("container_format"),
-		);
+		throw invalid(MESSAGES.invalidContainerFormat(container ?? ""), "container_format");
 	}
 	const amazon = (f: string | null | undefined) => f != null && AMAZON_FORMATS.has(f);
 	if (!amazon(disk) && !amazon(container)) return;
 	if (disk != null && container == null) meta.container_format = disk;
 	else if (container != null && disk == null) meta.disk_format = container;
-	else if (disk !== container) throw badRequest(MESSAGES.amazonMix, fieldName("container_format"));
+	else if (disk !== container) throw invalid(MESSAGES.amazonMix, "container_format");
 }
 
 /** The Amazon rule applied to a merged (request + stored) pair before data is attached. */
-export function checkFormatPair(
-	disk: string | null,
-	container: string | null,
-	fieldName: FieldNamer,
-) {
+export function checkFormatPair(disk: string | null, container: string | null) {
 	const amazon = (f: string | null) => f !== null && AMAZON_FORMATS.has(f);
 	if ((amazon(disk) || amazon(container)) && disk !== container) {
-		throw badRequest(MESSAGES.amazonMix, fieldName("container_format"));
+		throw invalid(MESSAGES.amazonMix, "container_format");
 	}
 }
 
 /** A declared size above the configured cap is refused up front (contract §7). */
 export function checkDeclaredSize(size: number | null | undefined, cap: number, field: string) {
-	if (size != null && size > cap) throw badRequest(MESSAGES.tooLarge(cap), field);
+	if (size != null && size > cap) throw invalid(MESSAGES.tooLarge(cap), field);
 }
 
 /** Lower-case, dashed form of a UUID, so one id cannot be registered twice in another spelling. */

@@ -10,7 +10,10 @@ import {
 } from "../domain/glance-rules";
 import type { Image, ImageMetaInput } from "../domain/image";
 import { parseIsoTimestamp } from "../domain/time";
-import { badRequest } from "../errors";
+import { ApiError } from "./errors";
+
+const badHeader = (message: string, header: string) =>
+	new ApiError(400, message, { field: header });
 
 const META_PREFIX = "x-image-meta-";
 const PROPERTY_PREFIX = "property-";
@@ -27,7 +30,7 @@ function percentDecode(text: string, header: string): string {
 	try {
 		return decodeURIComponent(text);
 	} catch {
-		throw badRequest(MESSAGES.badHeader(header), header);
+		throw badHeader(MESSAGES.badHeader(header), header);
 	}
 }
 
@@ -35,10 +38,10 @@ function parseInteger(field: string, value: string, header: string): number | nu
 	if (value === "") return null;
 	// Glance: virtual_size alone also accepts Python's literal None.
 	if (field === "virtual_size" && value === "None") return null;
-	if (!INTEGER_TEXT.test(value)) throw badRequest(MESSAGES.notInteger(field, value), header);
+	if (!INTEGER_TEXT.test(value)) throw badHeader(MESSAGES.notInteger(field, value), header);
 	const n = Number(value.trim());
-	if (n < 0) throw badRequest(MESSAGES.negative(field), header);
-	if (!Number.isSafeInteger(n)) throw badRequest(MESSAGES.notInteger(field, value), header);
+	if (n < 0) throw badHeader(MESSAGES.negative(field), header);
+	if (!Number.isSafeInteger(n)) throw badHeader(MESSAGES.notInteger(field, value), header);
 	return n;
 }
 
@@ -53,7 +56,7 @@ export function parseImageMetaHeaders(headers: Headers): ImageMetaInput {
 	let sawProperty = false;
 	for (const external of EXTERNAL_SOURCE_HEADERS) {
 		const uri = headers.get(external);
-		if (uri !== null) throw badRequest(MESSAGES.externalSource(uri), external);
+		if (uri !== null) throw badHeader(MESSAGES.externalSource(uri), external);
 	}
 	for (const [rawName, rawValue] of headers) {
 		if (!rawName.startsWith(META_PREFIX)) continue;
@@ -61,13 +64,13 @@ export function parseImageMetaHeaders(headers: Headers): ImageMetaInput {
 		const value = percentDecode(rawValue, rawName);
 		if (rest.startsWith(PROPERTY_PREFIX)) {
 			const key = rest.slice(PROPERTY_PREFIX.length).replaceAll("-", "_");
-			if (key === "") throw badRequest(MESSAGES.badHeader(rawName), rawName);
+			if (key === "") throw badHeader(MESSAGES.badHeader(rawName), rawName);
 			properties[key] = value === "" ? null : value;
 			sawProperty = true;
 			continue;
 		}
 		const field = rest.replaceAll("-", "_");
-		if (!HEADER_FIELD_SET.has(field)) throw badRequest(MESSAGES.badHeader(rawName), rawName);
+		if (!HEADER_FIELD_SET.has(field)) throw badHeader(MESSAGES.badHeader(rawName), rawName);
 		readField(meta, field as HeaderField, value, rawName);
 	}
 	if (sawProperty) meta.properties = properties;
@@ -93,19 +96,18 @@ function readField(
 	if (TIMESTAMP_SET.has(field)) {
 		// Validated like Glance, then ignored: timestamps are the server's.
 		if (value !== "" && parseIsoTimestamp(value) === null) {
-			throw badRequest(MESSAGES.badTime(field, value), header);
+			throw badHeader(MESSAGES.badTime(field, value), header);
 		}
 		return;
 	}
 	switch (field) {
 		case "location":
 		case "copy_from":
-			throw badRequest(MESSAGES.externalSource(value), header);
+			throw badHeader(MESSAGES.externalSource(value), header);
 		case "uri":
 			return; // accepted and ignored, as Glance did
 		case "store":
-			if (value !== "" && !STORES.has(value))
-				throw badRequest(MESSAGES.invalidStore(value), header);
+			if (value !== "" && !STORES.has(value)) throw badHeader(MESSAGES.invalidStore(value), header);
 			return;
 		default:
 			meta[field] = value === "" ? null : value;

@@ -1,14 +1,23 @@
-import { badRequest, payloadTooLarge } from "../errors";
+import { invalid, tooLarge } from "../domain/refusal";
+
+const EMPTY_BODY = "The request body is empty: expected a JSON object.";
+
+/** A JSON request body that must be there. */
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+	const body = await readOptionalJsonBody(request, limit);
+	if (body === undefined) throw invalid(EMPTY_BODY);
+	return body;
+}
 
 /**
  * Reads a small JSON request body, refusing (413) anything over `limit` bytes without buffering
- * more than that, whether or not the client sent Content-Length.
+ * more than that, whether or not the client sent Content-Length. An empty body is undefined.
  */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
-	const tooLarge = () => payloadTooLarge(`The JSON request body is limited to ${limit} bytes.`);
+export async function readOptionalJsonBody(request: Request, limit: number): Promise<unknown> {
+	const refuse = () => tooLarge(`The JSON request body is limited to ${limit} bytes.`);
 	const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-	if (declared > limit) throw tooLarge();
-	if (!request.body) throw badRequest("The request body is empty: expected a JSON object.");
+	if (declared > limit) throw refuse();
+	if (!request.body) return undefined;
 	const chunks: Uint8Array[] = [];
 	let total = 0;
 	const reader = request.body.getReader();
@@ -18,11 +27,11 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
 		total += value.byteLength;
 		if (total > limit) {
 			await reader.cancel();
-			throw tooLarge();
+			throw refuse();
 		}
 		chunks.push(value);
 	}
-	if (total === 0) throw badRequest("The request body is empty: expected a JSON object.");
+	if (total === 0) return undefined;
 	const bytes = new Uint8Array(total);
 	let offset = 0;
 	for (const chunk of chunks) {
@@ -32,7 +41,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
 	try {
 		return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
 	} catch {
-		throw badRequest("Malformed JSON in request body.");
+		throw invalid("Malformed JSON in request body.");
 	}
 }
 

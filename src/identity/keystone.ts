@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ApiError } from "../errors";
+import { Refusal } from "../domain/refusal";
 import type { Identity } from "./identity";
 
 /** The parts of Keystone v3's `GET /v3/auth/tokens` answer we use. */
@@ -31,9 +31,13 @@ interface CachedIdentity extends Identity {
 
 // The request log records a 5xx once, with its cause.
 const unavailable = (detail: string, cause?: unknown) =>
-	new ApiError(503, `The identity service (Keystone) is unavailable: ${detail}. Try again later.`, {
-		cause,
-	});
+	new Refusal(
+		"unavailable",
+		`The identity service (Keystone) is unavailable: ${detail}. Try again later.`,
+		{
+			cause,
+		},
+	);
 
 async function cacheKey(token: string): Promise<string> {
 	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));

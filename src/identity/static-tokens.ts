@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ApiError } from "../errors";
+import { misconfigured } from "../domain/refusal";
 import type { Identity } from "./identity";
 
 const TokenEntrySchema = v.pipe(
@@ -44,11 +44,11 @@ export async function resolveStaticToken(
 	try {
 		parsed = JSON.parse(rawConfig);
 	} catch {
-		throw new ApiError(500, "Server misconfigured: AUTH_TOKENS is not valid JSON.");
+		throw misconfigured("AUTH_TOKENS is not valid JSON.");
 	}
 	const result = v.safeParse(TokenListSchema, parsed);
 	if (!result.success) {
-		throw new ApiError(500, `Server misconfigured: AUTH_TOKENS: ${result.issues[0].message}.`);
+		throw misconfigured(`AUTH_TOKENS: ${result.issues[0].message}.`);
 	}
 	const presented = await sha256(token);
 	let match: (typeof result.output)[number] | null = null;

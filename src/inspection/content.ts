@@ -9,8 +9,8 @@ import { type Inspection, inspectorRegions, inspectView } from "./inspect";
 import { inspectOva, ovaRegions } from "./ova";
 import { type ByteRegion, boundRegions, type ImageWindows, viewOf } from "./windows";
 
-export const DISK_FORMAT_FIELD = "x-image-meta-disk_format";
-export const CONTAINER_FORMAT_FIELD = "x-image-meta-container_format";
+export const DISK_FORMAT_FIELD = "disk_format";
+export const CONTAINER_FORMAT_FIELD = "container_format";
 
 export interface ContentPolicy extends InspectOptions {
 	/** Refuse bytes that are not the declared disk_format (Glance's require_image_format_match). */
@@ -110,7 +110,8 @@ function virtualSizeFor(inspection: Inspection, disk: string, size: number): num
 
 function mismatch(inspection: Inspection, disk: string): string {
 	const found = describe(inspection);
-	const says = `${DISK_FORMAT_FIELD} says '${disk}'`;
+	// Worded for v1 clients, who set the format with this header (the tests pin the text).
+	const says = `x-image-meta-disk_format says '${disk}'`;
 	if (PLAIN_CONTENT.has(inspection.format)) {
 		return `${says}, but the image data is not a ${disk} image: no ${disk} header was found (it looks like ${found}).`;
 	}

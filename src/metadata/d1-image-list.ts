@@ -1,7 +1,7 @@
 import { LIST_MESSAGES, type ListSortKey } from "../domain/glance-rules";
 import type { StoredImage } from "../domain/image";
 import type { ListQuery } from "../domain/list-query";
-import { badRequest } from "../errors";
+import { invalid } from "../domain/refusal";
 import type { Identity } from "../identity/identity";
 import type { BriefImage } from "./image-repository";
 import { type ImageRow, rowToImage, toRowValue } from "./image-rows";
@@ -162,7 +162,7 @@ export async function listImages(
 		rows = (await page.all()).results;
 	} else {
 		const [marker, result] = await db.batch<unknown>([markerStatement(db, query, who), page]);
-		if (marker.results.length === 0) throw badRequest(LIST_MESSAGES.markerNotFound, "marker");
+		if (marker.results.length === 0) throw invalid(LIST_MESSAGES.markerNotFound, "marker");
 		rows = result.results;
 	}
 	if (!detail) return rows as BriefImage[];

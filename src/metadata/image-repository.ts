@@ -101,7 +101,7 @@ export interface ImageRepository {
 	markDeleted(id: string, from: readonly ImageStatus[]): Promise<StoredImage | null>;
 	/**
 	 * One page of the images `who` may list (contract §5.1), in one D1 round trip whatever the
-	 * page size. Throws a 400 ApiError when the marker is not an image the caller can see.
+	 * page size. Refuses (invalid, field marker) when the marker is not an image the caller can see.
 	 */
 	list(query: ListQuery, who: Identity, detail: true): Promise<StoredImage[]>;
 	list(query: ListQuery, who: Identity, detail: false): Promise<BriefImage[]>;

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
+import { misconfigured, Refusal } from "../domain/refusal";
 import type { AppEnv } from "../env";
-import { ApiError, unauthorized } from "../errors";
 import { resolveKeystoneToken } from "../identity/keystone";
 import { resolveStaticToken } from "../identity/static-tokens";
 
@@ -11,16 +11,14 @@ import { resolveStaticToken } from "../identity/static-tokens";
 export function requireToken(): MiddlewareHandler<AppEnv> {
 	return async function authenticate(c, next) {
 		const token = c.req.header("x-auth-token");
-		if (!token) throw unauthorized("Authentication required: send an X-Auth-Token header.");
+		if (!token)
+			throw new Refusal("unauthenticated", "Authentication required: send an X-Auth-Token header.");
 		const { config } = c.var;
 		let identity = await resolveStaticToken(c.env.AUTH_TOKENS, token, config.adminRole);
 		if (!identity && config.keystoneUrl) {
 			const serviceToken = c.env.KEYSTONE_SERVICE_TOKEN;
 			if (!serviceToken) {
-				throw new ApiError(
-					500,
-					"Server misconfigured: KEYSTONE_URL is set but KEYSTONE_SERVICE_TOKEN is not.",
-				);
+				throw misconfigured("KEYSTONE_URL is set but KEYSTONE_SERVICE_TOKEN is not.");
 			}
 			const binding = c.env.KEYSTONE;
 			identity = await resolveKeystoneToken(token, {
@@ -34,7 +32,7 @@ export function requireToken(): MiddlewareHandler<AppEnv> {
 				cache: typeof caches === "undefined" ? null : caches.default,
 			});
 		}
-		if (!identity) throw unauthorized("The X-Auth-Token is not valid.");
+		if (!identity) throw new Refusal("unauthenticated", "The X-Auth-Token is not valid.");
 		c.set("identity", identity);
 		await next();
 	};

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors";
+import { toApiError } from "../http/errors";
 
 /** One log line per request: a JSON object, so Workers Logs can filter on every field. */
 export interface RequestLogLine {
@@ -77,7 +77,8 @@ function length(header: string | null, hasBody: boolean): number | null {
 function errorField(c: Context, status: number): RequestLogLine["error"] {
 	const err = c.error;
 	if (status >= 500) return err ? describe(err) : undefined;
-	if (err instanceof ApiError && err.field) return { field: err.field };
+	const field = err ? toApiError(err, c.get("metaForm")).field : undefined;
+	if (field) return { field };
 	return undefined;
 }
 

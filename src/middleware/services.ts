@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
+import { misconfigured } from "../domain/refusal";
 import type { AppEnv, Env } from "../env";
-import { ApiError } from "../errors";
 import { D1ImageRepository } from "../metadata/d1-image-repository";
 import { D1MemberRepository } from "../metadata/d1-member-repository";
 import { D1SessionRepository } from "../metadata/d1-session-repository";
@@ -29,7 +29,7 @@ export const defaultDeps: AppDeps = {
 	sessionRepository: (env) => new D1SessionRepository(env.DB),
 	enqueueVerification: (env) => async (imageId) => {
 		if (!env.VERIFY_QUEUE) {
-			throw new ApiError(500, "Server misconfigured: the VERIFY_QUEUE binding is missing.");
+			throw misconfigured("the VERIFY_QUEUE binding is missing.");
 		}
 		await env.VERIFY_QUEUE.send({ image_id: imageId });
 	},

@@ -1,5 +1,5 @@
 import type * as v from "valibot";
-import { ApiError } from "../errors";
+import { titleOf } from "../http/errors";
 import { CreateImageJsonSchema } from "../schemas/image-meta";
 import { ReplaceMembersSchema } from "../schemas/members";
 import { OpenSessionSchema } from "../schemas/upload-session";
@@ -98,7 +98,7 @@ function errorResponse(status: ErrorStatus): Json {
 		headers,
 		content: jsonContent("Error", {
 			example: {
-				error: { code: status, title: new ApiError(status, "").title, message: ERRORS[status] },
+				error: { code: status, title: titleOf(status), message: ERRORS[status] },
 			},
 		}),
 	};

@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { MESSAGES } from "../domain/glance-rules";
 import { publicImage } from "../domain/image";
+import { conflict, forbidden, invalid } from "../domain/refusal";
 import { applyFormatRules, checkFormatPair } from "../domain/validate-image-meta";
 import type { AppEnv } from "../env";
-import { ApiError, badRequest, conflict, forbidden, methodNotAllowed } from "../errors";
 import { parseRange } from "../http/byte-range";
+import { ApiError, methodNotAllowed } from "../http/errors";
 import { imageMetaHeaders } from "../http/image-headers";
 import { readImageRequest } from "../http/image-request";
 import { deleteImage } from "../services/image-delete";
@@ -58,43 +59,40 @@ export function imageItemRoutes() {
 	});
 	app.put("/images/:id", async (c) => {
 		const { identity, config } = c.var;
-		const request = await readImageRequest(c.req.raw, false);
-		const { meta, fieldName } = request;
+		const request = await readImageRequest(c, false);
+		const { meta } = request;
 		if (meta.is_public === true && !identity.isAdmin) {
-			throw forbidden(MESSAGES.publicizeForbidden, fieldName("is_public"));
+			throw forbidden(MESSAGES.publicizeForbidden, "is_public");
 		}
 		const found = await findVisibleImage(c.var.images, identity, c.req.param("id"));
-		checkUpdateAllowed(found, identity, meta, fieldName);
+		checkUpdateAllowed(found, identity, meta);
 		if (!request.hasData) {
 			const purge = purgeRequested(c.req.header("x-glance-registry-purge-props"));
-			return imageJson(c, await updateImageMetadata(c.var, found, meta, fieldName, purge), 200);
+			return imageJson(c, await updateImageMetadata(c.var, found, meta, purge), 200);
 		}
 
 		// Data: only a queued image takes bytes, and both formats must be known (contract §5.5).
 		const stored = found.image;
 		if (stored.status !== "queued") throw conflict(MESSAGES.unqueued);
-		applyFormatRules(meta, config, fieldName);
+		applyFormatRules(meta, config);
 		const disk = meta.disk_format !== undefined ? meta.disk_format : stored.disk_format;
 		const container =
 			meta.container_format !== undefined ? meta.container_format : stored.container_format;
-		if (disk == null)
-			throw badRequest(MESSAGES.notSpecified("Disk format"), fieldName("disk_format"));
+		if (disk == null) throw invalid(MESSAGES.notSpecified("Disk format"), "disk_format");
 		if (container == null) {
-			throw badRequest(MESSAGES.notSpecified("Container format"), fieldName("container_format"));
+			throw invalid(MESSAGES.notSpecified("Container format"), "container_format");
 		}
-		checkFormatPair(disk, container, fieldName);
+		checkFormatPair(disk, container);
 		const declared = {
 			size: meta.size !== undefined ? meta.size : stored.size,
 			checksum: meta.checksum !== undefined ? meta.checksum : stored.checksum,
 		};
-		const plan = planUpload(c.req.raw, declared, config, fieldName);
+		const plan = planUpload(c.req.raw, declared, config);
 		const body = c.req.raw.body;
-		if (!body) throw badRequest(MESSAGES.disconnected);
+		if (!body) throw invalid(MESSAGES.disconnected);
 		// A PUT that carries data never purges properties (contract §5.5).
 		const image =
-			Object.keys(meta).length > 0
-				? await updateImageMetadata(c.var, found, meta, fieldName, false)
-				: stored;
+			Object.keys(meta).length > 0 ? await updateImageMetadata(c.var, found, meta, false) : stored;
 		return imageJson(c, await receiveImageData(c.var, image, body, plan), 200);
 	});
 

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { publicImage } from "../domain/image";
 import type { AppEnv } from "../env";
-import { methodNotAllowed } from "../errors";
+import { methodNotAllowed } from "../http/errors";
 import { parseListQuery } from "../http/list-query";
 
 async function briefList(c: Context<AppEnv>): Promise<Response> {

@@ -1,26 +1,14 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import { MAX_JSON_BODY_BYTES, MEMBER_MESSAGES } from "../domain/glance-rules";
+import { invalid } from "../domain/refusal";
 import type { AppEnv } from "../env";
-import { ApiError, badRequest, methodNotAllowed } from "../errors";
-import { readJsonBody } from "../http/json-body";
+import { ApiError, methodNotAllowed } from "../http/errors";
+import { readJsonBody, readOptionalJsonBody } from "../http/json-body";
 import { canShareFrom, ReplaceMembersSchema } from "../schemas/members";
 import { addMember, listMembers, removeMember, replaceMembers } from "../services/image-members";
 
 const noContent = () => new Response(null, { status: 204 });
-
-/** A JSON body if there is one; an empty body is no body (glanceclient may send none). */
-async function optionalJson(request: Request): Promise<unknown> {
-	const length = request.headers.get("content-length");
-	if (request.body === null || length === "0") return undefined;
-	try {
-		return await readJsonBody(request, MAX_JSON_BODY_BYTES);
-	} catch (err) {
-		if (err instanceof ApiError && err.message.startsWith("The request body is empty"))
-			return undefined;
-		throw err;
-	}
-}
 
 /** Image sharing (contract §5.7, §5.8). */
 export function imageMemberRoutes() {
@@ -36,7 +24,7 @@ export function imageMemberRoutes() {
 		if (!parsed.success) {
 			const issue = parsed.issues[0];
 			const field = v.getDotPath(issue) ?? "memberships";
-			throw badRequest(MEMBER_MESSAGES.invalidMemberships(`${field}: ${issue.message}`), field);
+			throw invalid(MEMBER_MESSAGES.invalidMemberships(`${field}: ${issue.message}`), field);
 		}
 		const { memberships } = parsed.output;
 		await replaceMembers(c.var, c.req.param("id"), memberships);
@@ -51,9 +39,9 @@ export function imageMemberRoutes() {
 		throw new ApiError(405, MEMBER_MESSAGES.singleMemberRead);
 	});
 	app.put("/images/:id/members/:member", async (c) => {
-		const canShare = canShareFrom(await optionalJson(c.req.raw));
+		const canShare = canShareFrom(await readOptionalJsonBody(c.req.raw, MAX_JSON_BODY_BYTES));
 		const member = c.req.param("member");
-		if (member.trim() === "") throw badRequest("The member must not be empty.", "member");
+		if (member.trim() === "") throw invalid("The member must not be empty.", "member");
 		await addMember(c.var, c.req.param("id"), member, canShare);
 		return noContent();
 	});

@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
+import { invalid } from "../domain/refusal";
 import type { AppEnv } from "../env";
-import { badRequest, methodNotAllowed } from "../errors";
+import { methodNotAllowed } from "../http/errors";
 import { mediaType, readJsonBody } from "../http/json-body";
 import { parseOrThrow } from "../http/validate";
 import { OpenSessionSchema } from "../schemas/upload-session";
@@ -41,7 +42,7 @@ export function uploadSessionRoutes() {
 
 	app.put(`${base}/parts/:n`, async (c) => {
 		if (mediaType(c.req.header("content-type")) !== "application/octet-stream") {
-			throw badRequest("Content-Type must be application/octet-stream", "Content-Type");
+			throw invalid("Content-Type must be application/octet-stream", "Content-Type");
 		}
 		const n = Number(c.req.param("n"));
 		const part = await uploadPart(c.var, c.req.param("id"), n, c.req.raw);

@@ -1,6 +1,6 @@
 import { requireModifiable } from "../domain/access";
 import { MESSAGES, TRANSITIONS } from "../domain/glance-rules";
-import { conflict, forbidden, notFound } from "../errors";
+import { conflict, forbidden, notFound } from "../domain/refusal";
 import type { Identity } from "../identity/identity";
 import type { ImageLookup, ImageRepository } from "../metadata/image-repository";
 import type { SessionRepository } from "../metadata/session-repository";

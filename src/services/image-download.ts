@@ -1,6 +1,6 @@
 import { MESSAGES } from "../domain/glance-rules";
 import type { StoredImage } from "../domain/image";
-import { ApiError, forbidden, notFound } from "../errors";
+import { forbidden, notFound } from "../domain/refusal";
 import type { BlobBody, BlobStore, ByteRange } from "../storage/blob-store";
 
 /**
@@ -25,7 +25,7 @@ export async function openImageData(
 				image_id: image.id,
 			}),
 		);
-		throw new ApiError(404, `Image data for ${image.id} could not be found in the store.`);
+		throw notFound(`Image data for ${image.id} could not be found in the store.`);
 	}
 	return blob;
 }

@@ -1,7 +1,7 @@
 import { canSee } from "../domain/access";
 import { MESSAGES } from "../domain/glance-rules";
+import { notFound } from "../domain/refusal";
 import { canonicalUuid } from "../domain/validate-image-meta";
-import { notFound } from "../errors";
 import type { Identity } from "../identity/identity";
 import type { ImageLookup, ImageRepository } from "../metadata/image-repository";
 

@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { MEMBER_MESSAGES } from "../domain/glance-rules";
-import { notFound, payloadTooLarge } from "../errors";
+import { notFound, tooLarge } from "../domain/refusal";
 import type { Identity } from "../identity/identity";
 import type { ImageLookup, ImageRepository } from "../metadata/image-repository";
 import type { Member, MemberRepository, MembershipRequest } from "../metadata/member-repository";
@@ -57,7 +57,7 @@ export async function addMember(
 		// The upsert refuses only over quota or when the image was deleted meanwhile.
 		const current = await deps.members.list(image.id);
 		if (current.length >= quota && quota >= 0) {
-			throw payloadTooLarge(MEMBER_MESSAGES.quota(current.length + 1, quota));
+			throw tooLarge(MEMBER_MESSAGES.quota(current.length + 1, quota));
 		}
 		throw notFound(MEMBER_MESSAGES.imageDeleted(image.id));
 	}
@@ -72,8 +72,7 @@ export async function replaceMembers(
 	const { image } = await sharableImage(deps, imageId);
 	const unique = new Map(requested.map((m) => [m.member_id, m]));
 	const quota = deps.config.memberQuota;
-	if (quota >= 0 && unique.size > quota)
-		throw payloadTooLarge(MEMBER_MESSAGES.quota(unique.size, quota));
+	if (quota >= 0 && unique.size > quota) throw tooLarge(MEMBER_MESSAGES.quota(unique.size, quota));
 	await deps.members.replace(image.id, [...unique.values()]);
 }
 

@@ -6,13 +6,8 @@ import {
 	objectKeyFor,
 	type StoredImage,
 } from "../domain/image";
-import {
-	applyFormatRules,
-	canonicalUuid,
-	checkDeclaredSize,
-	type FieldNamer,
-} from "../domain/validate-image-meta";
-import { badRequest, conflict, forbidden, payloadTooLarge } from "../errors";
+import { conflict, forbidden, invalid, tooLarge } from "../domain/refusal";
+import { applyFormatRules, canonicalUuid, checkDeclaredSize } from "../domain/validate-image-meta";
 import type { Identity } from "../identity/identity";
 import { DuplicateImageError, type ImageRepository } from "../metadata/image-repository";
 
@@ -24,7 +19,7 @@ export interface RegistrationDeps {
 
 /** More properties than the configured quota → 413 with Glance's message (negative = unlimited). */
 export function checkPropertyQuota(count: number, quota: number): void {
-	if (quota >= 0 && count > quota) throw payloadTooLarge(MESSAGES.propertyQuota(count, quota));
+	if (quota >= 0 && count > quota) throw tooLarge(MESSAGES.propertyQuota(count, quota));
 }
 
 /**
@@ -35,19 +30,17 @@ export function checkPropertyQuota(count: number, quota: number): void {
 export async function registerImage(
 	deps: RegistrationDeps,
 	meta: ImageMetaInput,
-	fieldName: FieldNamer,
 ): Promise<StoredImage> {
 	const { config, identity } = deps;
-	applyFormatRules(meta, config, fieldName);
-	if (meta.name == null) throw badRequest(MESSAGES.notSpecified("Image name"), fieldName("name"));
-	if (meta.disk_format == null)
-		throw badRequest(MESSAGES.notSpecified("Disk format"), fieldName("disk_format"));
+	applyFormatRules(meta, config);
+	if (meta.name == null) throw invalid(MESSAGES.notSpecified("Image name"), "name");
+	if (meta.disk_format == null) throw invalid(MESSAGES.notSpecified("Disk format"), "disk_format");
 	if (meta.container_format == null) {
-		throw badRequest(MESSAGES.notSpecified("Container format"), fieldName("container_format"));
+		throw invalid(MESSAGES.notSpecified("Container format"), "container_format");
 	}
-	checkDeclaredSize(meta.size, config.imageSizeCap, fieldName("size"));
+	checkDeclaredSize(meta.size, config.imageSizeCap, "size");
 	if (meta.is_public === true && !identity.isAdmin) {
-		throw forbidden(MESSAGES.publicizeForbidden, fieldName("is_public"));
+		throw forbidden(MESSAGES.publicizeForbidden, "is_public");
 	}
 	const properties: Record<string, string> = {};
 	for (const [key, value] of Object.entries(meta.properties ?? {})) {

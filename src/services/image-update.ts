@@ -8,13 +8,8 @@ import {
 	TRUE_STRINGS,
 } from "../domain/glance-rules";
 import type { ImageMetaInput, StoredImage } from "../domain/image";
-import {
-	applyFormatRules,
-	canonicalUuid,
-	checkDeclaredSize,
-	type FieldNamer,
-} from "../domain/validate-image-meta";
-import { conflict, forbidden } from "../errors";
+import { conflict, forbidden } from "../domain/refusal";
+import { applyFormatRules, canonicalUuid, checkDeclaredSize } from "../domain/validate-image-meta";
 import type { Identity } from "../identity/identity";
 import type {
 	ImageChanges,
@@ -55,7 +50,6 @@ export function checkUpdateAllowed(
 	found: ImageLookup,
 	identity: Identity,
 	meta: ImageMetaInput,
-	fieldName: FieldNamer,
 ): void {
 	const { image } = found;
 	if (image.deleted) throw forbidden(MESSAGES.updateDeleted);
@@ -63,7 +57,7 @@ export function checkUpdateAllowed(
 	if (!identity.isAdmin && ACTIVE_IMMUTABLE_STATUS_SET.has(image.status)) {
 		for (const field of ACTIVE_IMMUTABLE_FIELDS) {
 			if (meta[field] !== undefined && meta[field] !== image[field]) {
-				throw forbidden(MESSAGES.modifyActive(field, image.status), fieldName(field));
+				throw forbidden(MESSAGES.modifyActive(field, image.status), field);
 			}
 		}
 	}
@@ -71,7 +65,7 @@ export function checkUpdateAllowed(
 		const sent = meta[field];
 		if (sent === undefined) continue;
 		const same = field === "id" && sent ? canonicalUuid(sent) === image.id : sent === image[field];
-		if (!same) throw forbidden(MESSAGES.modifyReadOnly(field), fieldName(field));
+		if (!same) throw forbidden(MESSAGES.modifyReadOnly(field), field);
 	}
 }
 
@@ -88,15 +82,14 @@ export async function updateImageMetadata(
 	deps: UpdateDeps,
 	found: ImageLookup,
 	meta: ImageMetaInput,
-	fieldName: FieldNamer,
 	purge: boolean,
 ): Promise<StoredImage> {
 	const { config, identity } = deps;
 	const image = found.image;
-	applyFormatRules(meta, config, fieldName);
-	checkDeclaredSize(meta.size, config.imageSizeCap, fieldName("size"));
+	applyFormatRules(meta, config);
+	checkDeclaredSize(meta.size, config.imageSizeCap, "size");
 	if (meta.is_public === true && !identity.isAdmin) {
-		throw forbidden(MESSAGES.publicizeForbidden, fieldName("is_public"));
+		throw forbidden(MESSAGES.publicizeForbidden, "is_public");
 	}
 
 	const changes: ImageChanges = {};

@@ -1,8 +1,8 @@
 import type { Config } from "../config";
 import { MAX_PARTS, MESSAGES, TRANSITIONS } from "../domain/glance-rules";
 import type { StoredImage } from "../domain/image";
+import { conflict, invalid, Refusal, tooLarge, unavailable } from "../domain/refusal";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
-import { ApiError, badRequest, conflict, payloadTooLarge } from "../errors";
 import { judgeContent, WindowCapture } from "../inspection";
 import type { ImageRepository } from "../metadata/image-repository";
 import type { BlobStore } from "../storage/blob-store";
@@ -43,22 +43,21 @@ export function planUpload(
 	request: Request,
 	declared: { size?: number | null; checksum?: string | null },
 	config: Config,
-	fieldName: (field: string) => string,
 ): UploadPlan {
 	const lengthHeader = request.headers.get("content-length");
 	const contentLength = lengthHeader === null ? null : Number(lengthHeader);
 	const declaredSize = declared.size ? declared.size : null;
 	checkDeclaredSize(contentLength, config.imageSizeCap, "Content-Length");
-	checkDeclaredSize(declaredSize, config.imageSizeCap, fieldName("size"));
+	checkDeclaredSize(declaredSize, config.imageSizeCap, "size");
 	if (
 		config.maxRequestBytes > 0 &&
 		contentLength !== null &&
 		contentLength > config.maxRequestBytes
 	) {
-		throw payloadTooLarge(MESSAGES.requestTooLarge(config.maxRequestBytes), "Content-Length");
+		throw tooLarge(MESSAGES.requestTooLarge(config.maxRequestBytes), "Content-Length");
 	}
 	if (contentLength !== null && declaredSize !== null && contentLength !== declaredSize) {
-		throw badRequest(MESSAGES.lengthMismatch(declaredSize, contentLength), fieldName("size"));
+		throw invalid(MESSAGES.lengthMismatch(declaredSize, contentLength), "size");
 	}
 	return {
 		length: contentLength ?? declaredSize,
@@ -97,8 +96,8 @@ export async function receiveImageData(
 		bytes = await streamBytes(deps, saving, body, plan, capture);
 	} catch (err) {
 		const failure = uploadFailure(err, plan, deps.config);
-		await killImage(deps, saving, failure.message);
-		throw failure;
+		await killImage(deps, saving, failure?.message ?? "The upload failed unexpectedly.");
+		throw failure ?? err;
 	}
 	const mismatch = verify(plan, bytes);
 	if (mismatch) {
@@ -113,14 +112,14 @@ export async function receiveImageData(
 	);
 	if (!content.accepted) {
 		await killImage(deps, saving, content.reason);
-		throw badRequest(content.reason, content.field ?? undefined);
+		throw invalid(content.reason, content.field ?? undefined);
 	}
 	const active = await activate(deps.images, saving.id, bytes, content.virtualSize);
 	if (active) return active;
 	// Someone changed the image while its bytes streamed: a delete (412) or the sweeper (409).
 	await removeBytes(deps.blobs, saving.object_key);
 	const now = await deps.images.find(saving.id, null);
-	if (now?.image.deleted) throw new ApiError(412, MESSAGES.deletedDuringUpload);
+	if (now?.image.deleted) throw new Refusal("deleted_meanwhile", MESSAGES.deletedDuringUpload);
 	throw conflict(MESSAGES.unqueued);
 }
 
@@ -178,10 +177,10 @@ async function quotaRefusal(
 	deps: UploadDeps,
 	image: StoredImage,
 	needed: number,
-): Promise<ApiError> {
+): Promise<Refusal> {
 	const quota = deps.config.storageQuota;
 	const used = image.owner === null ? 0 : await deps.images.storageUsed(image.owner);
-	return payloadTooLarge(MESSAGES.storageQuota(quota, used, needed));
+	return tooLarge(MESSAGES.storageQuota(quota, used, needed));
 }
 
 function unknownLengthLimit(config: Config): number {
@@ -190,61 +189,53 @@ function unknownLengthLimit(config: Config): number {
 	return Math.min(...limits);
 }
 
-function verify(plan: UploadPlan, bytes: StreamedBytes): ApiError | null {
+function verify(plan: UploadPlan, bytes: StreamedBytes): Refusal | null {
 	if (plan.declaredSize !== null && plan.declaredSize !== bytes.size) {
-		return badRequest(MESSAGES.sizeMismatch(plan.declaredSize, bytes.size), "x-image-meta-size");
+		return invalid(MESSAGES.sizeMismatch(plan.declaredSize, bytes.size), "size");
 	}
 	// Glance compares the strings exactly; the computed MD5 is lower-case hex.
 	if (plan.declaredChecksum !== null && plan.declaredChecksum !== bytes.md5) {
-		return badRequest(
-			MESSAGES.checksumMismatch(plan.declaredChecksum, bytes.md5),
-			"x-image-meta-checksum",
-		);
+		return invalid(MESSAGES.checksumMismatch(plan.declaredChecksum, bytes.md5), "checksum");
 	}
 	return null;
 }
 
-/** Maps a streaming failure to what the client is told. */
-function uploadFailure(err: unknown, plan: UploadPlan, config: Config): ApiError {
-	if (err instanceof ApiError) return err;
+/** Maps a streaming failure to what the client is told; null for the unexpected (a 500). */
+function uploadFailure(err: unknown, plan: UploadPlan, config: Config): Refusal | null {
+	if (err instanceof Refusal) return err;
 	if (err instanceof ClientDisconnectedError) {
 		// A body that ended cleanly but short of a declared size is a size mismatch, not a hang-up.
 		if (err.cause === undefined && plan.declaredSize !== null) {
-			return badRequest(
-				MESSAGES.sizeMismatch(plan.declaredSize, err.received),
-				"x-image-meta-size",
-			);
+			return invalid(MESSAGES.sizeMismatch(plan.declaredSize, err.received), "size");
 		}
-		return badRequest(MESSAGES.disconnected);
+		return invalid(MESSAGES.disconnected);
 	}
 	if (err instanceof TooManyBytesError) {
-		return badRequest(
+		return invalid(
 			`The image data is longer than the declared ${err.expected} bytes.`,
 			"Content-Length",
 		);
 	}
 	if (err instanceof StreamLimitError) {
-		if (err.limit === config.imageSizeCap) return payloadTooLarge(MESSAGES.tooLarge(err.limit));
+		if (err.limit === config.imageSizeCap) return tooLarge(MESSAGES.tooLarge(err.limit));
 		if (config.maxRequestBytes > 0 && err.limit === config.maxRequestBytes) {
-			return payloadTooLarge(MESSAGES.requestTooLarge(err.limit));
+			return tooLarge(MESSAGES.requestTooLarge(err.limit));
 		}
-		return payloadTooLarge(MESSAGES.tooManyParts(config.uploadPartBytes));
+		return tooLarge(MESSAGES.tooManyParts(config.uploadPartBytes));
 	}
 	if (err instanceof StoreWriteError) {
 		// R2 refuses a put whose bytes do not match the MD5 it was handed.
 		const cause = err.cause instanceof Error ? err.cause.message : "";
 		if (plan.declaredChecksum && /md5|digest|checksum|BadDigest/i.test(cause)) {
-			return badRequest(
+			return invalid(
 				`Supplied checksum (${plan.declaredChecksum}) did not match the uploaded image data. Setting image status to 'killed'.`,
-				"x-image-meta-checksum",
+				"checksum",
 			);
 		}
 		// The request log records this 5xx once, with its cause.
-		return new ApiError(503, MESSAGES.storeFailed, { cause: err });
+		return unavailable(MESSAGES.storeFailed, err);
 	}
-	return new ApiError(500, "The upload failed unexpectedly; the image has been killed.", {
-		cause: err,
-	});
+	return null;
 }
 
 /**

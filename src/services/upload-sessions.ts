@@ -8,8 +8,8 @@ import {
 	TRANSITIONS,
 } from "../domain/glance-rules";
 import { glanceTimestamp, type StoredImage } from "../domain/image";
+import { conflict, invalid, notFound, tooLarge, unavailable } from "../domain/refusal";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
-import { ApiError, badRequest, conflict, notFound, payloadTooLarge } from "../errors";
 import type { Identity } from "../identity/identity";
 import type { ImageRepository } from "../metadata/image-repository";
 import type { SessionRepository, StoredPart, UploadSession } from "../metadata/session-repository";
@@ -56,7 +56,7 @@ export function choosePartSize(size: number, config: Config): number {
 	if (config.maxRequestBytes > 0 && partSize > config.maxRequestBytes) {
 		const largest = Math.floor(config.maxRequestBytes / mib) * mib;
 		if (largest >= Math.max(MIN_PART_BYTES, needed)) return largest;
-		throw payloadTooLarge(SESSION_MESSAGES.tooLargeForLimit(size, largest * MAX_PARTS), "size");
+		throw tooLarge(SESSION_MESSAGES.tooLargeForLimit(size, largest * MAX_PARTS), "size");
 	}
 	return partSize;
 }
@@ -91,17 +91,14 @@ export async function openSession(
 	const { config } = deps;
 	if (image.status !== "queued") throw conflict(SESSION_MESSAGES.notQueued(image.id));
 	if (!image.disk_format || !image.container_format) {
-		throw badRequest(MESSAGES.notSpecified(image.disk_format ? "Container format" : "Disk format"));
+		throw invalid(MESSAGES.notSpecified(image.disk_format ? "Container format" : "Disk format"));
 	}
 	checkDeclaredSize(request.size, config.imageSizeCap, "size");
 	if (image.size && image.size !== request.size) {
-		throw badRequest(SESSION_MESSAGES.sizeDeclared(image.size, request.size), "size");
+		throw invalid(SESSION_MESSAGES.sizeDeclared(image.size, request.size), "size");
 	}
 	if (image.checksum && request.checksum && image.checksum !== request.checksum) {
-		throw badRequest(
-			SESSION_MESSAGES.checksumDeclared(image.checksum, request.checksum),
-			"checksum",
-		);
+		throw invalid(SESSION_MESSAGES.checksumDeclared(image.checksum, request.checksum), "checksum");
 	}
 	const partSize = choosePartSize(request.size, config);
 	const upload = await deps.blobs.startMultipart(image.object_key);
@@ -124,7 +121,7 @@ export async function openSession(
 		if (outcome === "exists") throw conflict(SESSION_MESSAGES.exists(image.id));
 		if (outcome === "quota") {
 			const used = image.owner ? await deps.images.storageUsed(image.owner) : 0;
-			throw payloadTooLarge(MESSAGES.storageQuota(config.storageQuota, used, request.size), "size");
+			throw tooLarge(MESSAGES.storageQuota(config.storageQuota, used, request.size), "size");
 		}
 		throw conflict(SESSION_MESSAGES.notQueued(image.id));
 	}
@@ -151,16 +148,16 @@ export async function uploadPart(
 	const image = await uploadableImage(deps, imageId);
 	const session = await openSessionOf(deps, image);
 	if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > session.part_count) {
-		throw badRequest(SESSION_MESSAGES.partNumber(session.part_count), "part_number");
+		throw invalid(SESSION_MESSAGES.partNumber(session.part_count), "part_number");
 	}
 	const expected = expectedPartSize(session, partNumber);
 	const header = request.headers.get("content-length");
 	const declared = header === null ? null : Number(header);
 	if (declared !== null && declared !== expected) {
-		throw badRequest(SESSION_MESSAGES.partSize(partNumber, expected, declared), "Content-Length");
+		throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, declared), "Content-Length");
 	}
 	if (!request.body)
-		throw badRequest(SESSION_MESSAGES.partSize(partNumber, expected, 0), "Content-Length");
+		throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, 0), "Content-Length");
 	// A chunked part gets a known length this way; a short or long body makes the put fail.
 	let body: ReadableStream<Uint8Array> = request.body;
 	let piping: Promise<void> | null = null;
@@ -176,10 +173,8 @@ export async function uploadPart(
 		etag = part.etag;
 	} catch (err) {
 		if (piping)
-			throw badRequest(SESSION_MESSAGES.partSize(partNumber, expected, null), "Content-Length");
-		throw new ApiError(503, "The image store failed while writing the part; send it again.", {
-			cause: err,
-		});
+			throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, null), "Content-Length");
+		throw unavailable("The image store failed while writing the part; send it again.", err);
 	}
 	const part = { part_number: partNumber, size: expected, etag };
 	// Every stored part moves the deadline: a slow upload that keeps going is not swept.
@@ -214,7 +209,7 @@ export async function completeSession(deps: SessionDeps, imageId: string): Promi
 	const stored = new Set(parts.map((p) => p.part_number));
 	const missing: number[] = [];
 	for (let n = 1; n <= session.part_count; n++) if (!stored.has(n)) missing.push(n);
-	if (missing.length > 0) throw badRequest(SESSION_MESSAGES.missingParts(missing));
+	if (missing.length > 0) throw invalid(SESSION_MESSAGES.missingParts(missing));
 	if (!(await deps.sessions.markCompleted(image.id))) throw conflict(SESSION_MESSAGES.closed);
 	try {
 		await deps.blobs
@@ -223,7 +218,7 @@ export async function completeSession(deps: SessionDeps, imageId: string): Promi
 	} catch (err) {
 		const reason = `The image store could not assemble the uploaded parts: ${err instanceof Error ? err.message : String(err)}`;
 		await failUpload(deps, image, reason);
-		throw new ApiError(503, reason, { cause: err });
+		throw unavailable(reason, err);
 	}
 	await deps.enqueueVerification(image.id);
 	const now = await deps.images.find(image.id, null);

@@ -35,7 +35,7 @@ describe("declared disk_format against the bytes", () => {
 			accepted: false,
 			reason:
 				"x-image-meta-disk_format says 'raw', but the image data is a qcow2 (v3) image. Register it with disk_format 'qcow2', or convert it to raw first.",
-			field: "x-image-meta-disk_format",
+			field: "disk_format",
 		});
 	});
 
@@ -44,7 +44,7 @@ describe("declared disk_format against the bytes", () => {
 			accepted: false,
 			reason:
 				"x-image-meta-disk_format says 'qcow2', but the image data is not a qcow2 image: no qcow2 header was found (it looks like raw data).",
-			field: "x-image-meta-disk_format",
+			field: "disk_format",
 		});
 	});
 
@@ -206,7 +206,7 @@ describe("container_format ova", () => {
 		expect(await judge("vmdk-stream-optimized.vmdk", "vmdk", "ova")).toEqual({
 			accepted: false,
 			reason: "The data of an image with container_format 'ova' is not a tar archive.",
-			field: "x-image-meta-container_format",
+			field: "container_format",
 		});
 		// Then the bytes are checked as the disk itself.
 		expect(await judge("vmdk-stream-optimized.vmdk", "vmdk", "ova", LENIENT)).toMatchObject({

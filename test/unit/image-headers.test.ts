@@ -1,5 +1,5 @@
 import type { Image } from "../../src/domain/image";
-import { ApiError } from "../../src/errors";
+import { ApiError } from "../../src/http/errors";
 import { imageMetaHeaders, parseImageMetaHeaders } from "../../src/http/image-headers";
 
 function parse(headers: Record<string, string>) {
