@@ -1,6 +1,6 @@
 import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
 import { notFound } from "./domain/refusal";
-import type { AppEnv } from "./env";
 import { renderError } from "./http/errors";
 import { requireToken } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";

@@ -1,11 +1,3 @@
-import type { Config } from "./config";
-import type { MetaForm } from "./http/errors";
-import type { Identity } from "./identity/identity";
-import type { ImageRepository } from "./metadata/image-repository";
-import type { MemberRepository } from "./metadata/member-repository";
-import type { SessionRepository } from "./metadata/session-repository";
-import type { BlobStore } from "./storage/blob-store";
-
 /** Bindings and vars from wrangler.toml (secrets: AUTH_TOKENS). */
 export interface Env {
 	DB: D1Database;
@@ -44,18 +36,3 @@ export interface Env {
 export interface VerifyMessage {
 	image_id: string;
 }
-
-export interface AppVariables {
-	requestId: string;
-	/** How the request spelled image metadata, once it has been read. */
-	metaForm?: MetaForm;
-	config: Config;
-	identity: Identity;
-	images: ImageRepository;
-	members: MemberRepository;
-	sessions: SessionRepository;
-	enqueueVerification: (imageId: string) => Promise<void>;
-	blobs: BlobStore;
-}
-
-export type AppEnv = { Bindings: Env; Variables: AppVariables };

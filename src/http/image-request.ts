@@ -1,8 +1,8 @@
 import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
 import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import type { ImageMetaInput } from "../domain/image";
 import { invalid } from "../domain/refusal";
-import type { AppEnv } from "../env";
 import { CreateImageJsonSchema, ImageMetaSchema } from "../schemas/image-meta";
 import type { MetaForm } from "./errors";
 import { parseImageMetaHeaders } from "./image-headers";

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
 import { misconfigured, Refusal } from "../domain/refusal";
-import type { AppEnv } from "../env";
 import { resolveKeystoneToken } from "../identity/keystone";
 import { resolveStaticToken } from "../identity/static-tokens";
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
-import type { AppEnv } from "../env";
 
 /**
  * Gives every request its id (`x-openstack-request-id: req-<uuid>`, as Glance did) and parsed

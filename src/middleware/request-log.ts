@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../app-env";
 import { toApiError } from "../http/errors";
 
 /** One log line per request: a JSON object, so Workers Logs can filter on every field. */

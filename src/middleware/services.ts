@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
 import { misconfigured } from "../domain/refusal";
-import type { AppEnv, Env } from "../env";
+import type { Env } from "../env";
 import { D1ImageRepository } from "../metadata/d1-image-repository";
 import { D1MemberRepository } from "../metadata/d1-member-repository";
 import { D1SessionRepository } from "../metadata/d1-session-repository";

@@ -1,7 +1,7 @@
 import { SwaggerUI } from "@hono/swagger-ui";
 import { Hono } from "hono";
 import { html, raw } from "hono/html";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../app-env";
 import { openApiDocument } from "../openapi/document";
 
 /** The swagger-ui-dist release loaded from the default CDN (the one the page was checked with). */

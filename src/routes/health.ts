@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import type { AppEnv, Env } from "../env";
+import type { AppEnv } from "../app-env";
+import type { Env } from "../env";
 
 /** One cheap round trip to a binding; resolves when it answered, whatever the answer. */
 export type HealthProbe = () => Promise<unknown>;

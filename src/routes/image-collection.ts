@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
 import { MESSAGES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
-import type { AppEnv } from "../env";
 import { methodNotAllowed } from "../http/errors";
 import { readImageRequest } from "../http/image-request";
 import { registerImage } from "../services/image-registration";

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
 import { MESSAGES } from "../domain/glance-rules";
 import { publicImage } from "../domain/image";
 import { conflict, forbidden, invalid } from "../domain/refusal";
 import { applyFormatRules, checkFormatPair } from "../domain/validate-image-meta";
-import type { AppEnv } from "../env";
 import { parseRange } from "../http/byte-range";
 import { ApiError, methodNotAllowed } from "../http/errors";
 import { imageMetaHeaders } from "../http/image-headers";

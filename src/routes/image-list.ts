@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
+import type { AppEnv } from "../app-env";
 import { publicImage } from "../domain/image";
-import type { AppEnv } from "../env";
 import { methodNotAllowed } from "../http/errors";
 import { parseListQuery } from "../http/list-query";
 

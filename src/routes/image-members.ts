@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import * as v from "valibot";
+import type { AppEnv } from "../app-env";
 import { MAX_JSON_BODY_BYTES, MEMBER_MESSAGES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
-import type { AppEnv } from "../env";
 import { ApiError, methodNotAllowed } from "../http/errors";
 import { readJsonBody, readOptionalJsonBody } from "../http/json-body";
 import { canShareFrom, ReplaceMembersSchema } from "../schemas/members";

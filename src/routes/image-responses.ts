@@ -1,6 +1,6 @@
 import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
 import { publicImage, type StoredImage } from "../domain/image";
-import type { AppEnv } from "../env";
 
 /** The absolute API URL of an image, for Location headers. */
 export function imageUrl(c: Context<AppEnv>, id: string): string {

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
 import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
-import type { AppEnv } from "../env";
 import { methodNotAllowed } from "../http/errors";
 import { mediaType, readJsonBody } from "../http/json-body";
 import { parseOrThrow } from "../http/validate";

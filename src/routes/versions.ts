@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../app-env";
 
 /** The versions document (contract §2.1); this registry serves only the v1 API. */
 function versionsDocument(base: string) {

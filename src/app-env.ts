@@ -1,0 +1,24 @@
+import type { Config } from "./config";
+import type { Env } from "./env";
+import type { MetaForm } from "./http/errors";
+import type { Identity } from "./identity/identity";
+import type { ImageRepository } from "./metadata/image-repository";
+import type { MemberRepository } from "./metadata/member-repository";
+import type { SessionRepository } from "./metadata/session-repository";
+import type { BlobStore } from "./storage/blob-store";
+
+/** What the middleware puts on each request's context for the routes. */
+export interface AppVariables {
+	requestId: string;
+	/** How the request spelled image metadata, once it has been read. */
+	metaForm?: MetaForm;
+	config: Config;
+	identity: Identity;
+	images: ImageRepository;
+	members: MemberRepository;
+	sessions: SessionRepository;
+	enqueueVerification: (imageId: string) => Promise<void>;
+	blobs: BlobStore;
+}
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables };
