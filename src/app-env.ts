@@ -1,7 +1,7 @@
 import type { Config } from "./config";
+import type { Identity } from "./domain/identity";
 import type { Env } from "./env";
 import type { MetaForm } from "./http/errors";
-import type { Identity } from "./identity/identity";
 import type { ImageRepository } from "./metadata/image-repository";
 import type { MemberRepository } from "./metadata/member-repository";
 import type { SessionRepository } from "./metadata/session-repository";

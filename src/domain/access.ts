@@ -1,5 +1,5 @@
-import type { Identity } from "../identity/identity";
 import { MESSAGES } from "./glance-rules";
+import type { Identity } from "./identity";
 import type { Image } from "./image";
 import { forbidden, notFound } from "./refusal";
 

@@ -86,16 +86,6 @@ export const MAX_JSON_BODY_BYTES = 64 * 1024;
 export const DEFAULT_IMAGE_SIZE_CAP = 1_099_511_627_776;
 export const DEFAULT_PROPERTY_QUOTA = 128;
 
-/**
- * Guarded state transitions. Starting an upload (queued → saving) is guarded together with the
- * quota reservation, in ImageRepository.startUpload.
- */
-export const TRANSITIONS = {
-	finishUpload: { from: ["saving"], to: "active" },
-	kill: { from: ["queued", "saving"], to: "killed" },
-	delete: { from: ["queued", "saving", "active", "killed", "deactivated"], to: "deleted" },
-} as const;
-
 /** Messages clients and tests match on; the wording is Glance's where Glance had one. */
 export const MESSAGES = {
 	badHeader: (header: string) => `Bad header: ${header}`,
@@ -146,6 +136,8 @@ export const MESSAGES = {
 	notOwnerDelete: (id: string) =>
 		`Forbidden to delete image ${id}: only its owner or an administrator may delete it.`,
 	protectedImage: "Image is protected",
+	formatsDuringUpload:
+		"The image's data is being uploaded and checked against its formats: change disk_format or container_format after the upload ends.",
 	pendingDelete: "Forbidden to delete a pending_delete image.",
 	imageGone: (id: string) => `Image ${id} not found.`,
 	changedConcurrently:
@@ -228,10 +220,6 @@ export function pythonTruthy(value: unknown): boolean {
 	return true;
 }
 
-/** R2's multipart limits (all parts but the last the same size). */
-export const MIN_PART_BYTES = 5 * 1024 * 1024;
-export const MAX_PARTS = 10_000;
-
 /** Upload-session extension messages. */
 export const SESSION_MESSAGES = {
 	none: (id: string) => `No upload session is open for image ${id}.`,
@@ -251,6 +239,10 @@ export const SESSION_MESSAGES = {
 	missingParts: (missing: number[]) =>
 		`The upload is not complete: part${missing.length > 1 ? "s" : ""} ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", …" : ""} missing.`,
 	closed: "The upload session was closed while this part was being stored; open a new session.",
+	sessionOwnsData: (id: string) =>
+		`An upload session is open for image ${id}: send the data as its parts, or abort the session (DELETE /v1/images/${id}/upload-session) before uploading it in one request.`,
+	imageTakesNoParts: (id: string, status: string) =>
+		`Image ${id} is ${status}: its upload session no longer takes parts.`,
 	expired: "The upload session expired before it was completed.",
 	stale: "The upload stopped making progress and was abandoned.",
 } as const;

@@ -46,6 +46,8 @@ export interface StoredImage extends Image {
 	revision: string;
 	/** Bytes an upload in progress holds against the owner's storage quota. */
 	reserved_bytes: number;
+	/** What content inspection found in the bytes (e.g. qcow2, raw, ova); null before data. */
+	detected_format: string | null;
 }
 
 /** What a client asked for, from either the JSON body or the x-image-meta-* headers. */
@@ -74,9 +76,17 @@ export function glanceTimestamp(date: Date = new Date()): string {
 	return `${date.toISOString().slice(0, 23)}000`;
 }
 
+/** Every image's object lives under this prefix. */
+export const IMAGE_KEY_PREFIX = "images/";
+
 /** The object key reserved for an image's bytes: derived from the id, which is never reused. */
 export function objectKeyFor(imageId: string): string {
-	return `images/${imageId}`;
+	return `${IMAGE_KEY_PREFIX}${imageId}`;
+}
+
+/** The image an object key belongs to (the inverse of objectKeyFor). */
+export function imageIdOfKey(key: string): string {
+	return key.slice(IMAGE_KEY_PREFIX.length);
 }
 
 export function publicImage(image: StoredImage): Image {
@@ -85,6 +95,7 @@ export function publicImage(image: StoredImage): Image {
 		upload_started_at: _started,
 		revision: _revision,
 		reserved_bytes: _reserved,
+		detected_format: _detected,
 		...rest
 	} = image;
 	return rest;

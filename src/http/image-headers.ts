@@ -180,3 +180,8 @@ export function imageMetaHeaders(image: Image, headers: Headers = new Headers())
 	if (image.checksum) headers.set("ETag", image.checksum);
 	return headers;
 }
+
+/** Glance's x-glance-registry-purge-props: absent or truthy means replace the property set. */
+export function purgeRequested(header: string | undefined): boolean {
+	return header === undefined || TRUE_STRINGS.has(header.trim().toLowerCase());
+}

@@ -1,6 +1,7 @@
 import * as v from "valibot";
+import type { Identity } from "../domain/identity";
 import { Refusal } from "../domain/refusal";
-import type { Identity } from "./identity";
+import { toHex } from "../lib/hex";
 
 /** The parts of Keystone v3's `GET /v3/auth/tokens` answer we use. */
 const TokenBodySchema = v.object({
@@ -41,7 +42,7 @@ const unavailable = (detail: string, cause?: unknown) =>
 
 async function cacheKey(token: string): Promise<string> {
 	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-	const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+	const hex = toHex(digest);
 	// Keyed by the token's digest: the cache never holds a token.
 	return `https://keystone-cache.glance-edge.invalid/v3/auth/tokens/${hex}`;
 }

@@ -1,6 +1,6 @@
 import * as v from "valibot";
+import type { Identity } from "../domain/identity";
 import { misconfigured } from "../domain/refusal";
-import type { Identity } from "./identity";
 
 const TokenEntrySchema = v.pipe(
 	v.object({

@@ -88,6 +88,49 @@ export function judgeContent(
 	return refuse(mismatch(inspection, disk), DISK_FORMAT_FIELD);
 }
 
+/** An OVA's record keeps the disk it holds: `ova:qcow2`. */
+const OVA_RECORD = "ova:";
+
+/**
+ * What to keep of an accepted upload's verdict, so that a later relabelling can be held to the
+ * same rule: the detected format, prefixed when the bytes are a verified OVA archive.
+ */
+export function formatRecord(detected: string | null, declared: DeclaredFormats): string | null {
+	if (detected === null) return null;
+	return declared.containerFormat === "ova" ? `${OVA_RECORD}${detected}` : detected;
+}
+
+/**
+ * Whether an image whose bytes were recorded as `record` may now be labelled `declared`: the
+ * format rule its upload passed, applied to the new labels without reading the bytes again.
+ */
+export function relabelRefusal(
+	record: string,
+	declared: DeclaredFormats,
+	policy: Pick<ContentPolicy, "requireFormatMatch">,
+): { reason: string; field: string } | null {
+	if (!policy.requireFormatMatch) return null;
+	const isOva = record.startsWith(OVA_RECORD);
+	if (declared.containerFormat === "ova" && !isOva) {
+		return {
+			reason: "The image data is not an OVA archive, so container_format cannot be 'ova'.",
+			field: CONTAINER_FORMAT_FIELD,
+		};
+	}
+	// Outside an OVA the archive itself is what a hypervisor reads: plain bytes.
+	const detected = isOva
+		? declared.containerFormat === "ova"
+			? record.slice(OVA_RECORD.length)
+			: "raw"
+		: record;
+	const disk = declared.diskFormat ?? "";
+	if (matchesDeclared(detected as DetectedFormat, disk)) return null;
+	return {
+		reason: `The image data is ${detected}, so disk_format cannot be '${disk}': it must describe the data.`,
+		field: DISK_FORMAT_FIELD,
+	};
+}
+
 function refuse(reason: string, field: string | null): ContentVerdict {
 	return { accepted: false, reason, field };
 }

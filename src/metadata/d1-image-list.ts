@@ -1,8 +1,8 @@
 import { LIST_MESSAGES, type ListSortKey } from "../domain/glance-rules";
+import type { Identity } from "../domain/identity";
 import type { StoredImage } from "../domain/image";
 import type { ListQuery } from "../domain/list-query";
 import { invalid } from "../domain/refusal";
-import type { Identity } from "../identity/identity";
 import type { BriefImage } from "./image-repository";
 import { type ImageRow, rowToImage, toRowValue } from "./image-rows";
 

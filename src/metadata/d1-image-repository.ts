@@ -1,6 +1,7 @@
+import type { Identity } from "../domain/identity";
 import { glanceTimestamp, type ImageStatus, type StoredImage } from "../domain/image";
+import { allows, LIFECYCLE, type Transition, type TransitionName } from "../domain/lifecycle";
 import type { ListQuery } from "../domain/list-query";
-import type { Identity } from "../identity/identity";
 import { listImages } from "./d1-image-list";
 import {
 	type BriefImage,
@@ -9,6 +10,8 @@ import {
 	type ImageLookup,
 	type ImageRepository,
 	type PropertyChanges,
+	type Transitioned,
+	type UploadRefusal,
 } from "./image-repository";
 import {
 	IMAGE_COLUMNS,
@@ -21,6 +24,7 @@ import {
 	UPDATABLE_COLUMNS,
 } from "./image-rows";
 import { OWNER_USAGE_BY_OWNER, withinQuota } from "./quota-sql";
+import { statusList } from "./status-sql";
 
 const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMNS.join(", ")}) VALUES (${IMAGE_COLUMNS.map(
 	(_, i) => `?${i + 1}`,
@@ -36,6 +40,10 @@ const SELECT_PROPERTIES =
 	"SELECT name, value FROM image_properties WHERE image_id = ?1 ORDER BY name";
 /** Property statements of an update run only if the image row carries the update's new token. */
 const IF_REVISION = "EXISTS (SELECT 1 FROM images WHERE id = ?1 AND revision = ?2)";
+/** Closing a session with its image's transition: the multipart's id comes back to be aborted. */
+const DELETE_PARTS = `DELETE FROM upload_parts WHERE image_id = ?1 AND ${IF_REVISION}`;
+const DELETE_SESSION = `DELETE FROM upload_sessions WHERE image_id = ?1 AND ${IF_REVISION} RETURNING upload_id`;
+const HAS_SESSION = "EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1)";
 
 function isUniqueViolation(err: unknown): boolean {
 	return (
@@ -89,48 +97,38 @@ export class D1ImageRepository implements ImageRepository {
 		};
 	}
 
-	async transition(
+	apply(
+		name: TransitionName,
 		id: string,
-		from: readonly ImageStatus[],
-		to: ImageStatus,
 		changes: Partial<StoredImage> = {},
-	): Promise<StoredImage | null> {
-		const params: unknown[] = [id, ...from];
-		const set = assignments(this.stamped({ ...changes, status: to }), params);
-		const guard = from.map((_, i) => `?${i + 2}`).join(", ");
-		const sql = `UPDATE images SET ${set} WHERE id = ?1 AND status IN (${guard}) RETURNING *`;
-		return this.applyAndRead(id, [this.db.prepare(sql).bind(...params)]);
+	): Promise<Transitioned | null> {
+		return this.applyTransition(LIFECYCLE[name], id, changes);
 	}
 
 	async startUpload(
 		id: string,
 		bytes: number,
 		quota: number,
-	): Promise<StoredImage | "quota" | "conflict"> {
-		const params: unknown[] = [id, bytes, quota];
-		const set = assignments(
-			this.stamped({
-				status: "saving",
-				upload_started_at: glanceTimestamp(),
-				reserved_bytes: bytes,
-			}),
-			params,
-		);
-		const sql = `UPDATE images SET ${set} WHERE id = ?1 AND status = 'queued'
-			AND ${withinQuota("?2", "?3")} RETURNING *`;
-		const image = await this.applyAndRead(id, [this.db.prepare(sql).bind(...params)]);
-		if (image) return image;
+	): Promise<StoredImage | UploadRefusal> {
+		const changes = { upload_started_at: glanceTimestamp(), reserved_bytes: bytes };
+		const applied = await this.applyTransition(LIFECYCLE.startUpload, id, changes, {
+			guard: `AND NOT ${HAS_SESSION} AND ${withinQuota("?2", "?3")}`,
+			params: [bytes, quota],
+		});
+		if (applied) return applied.image;
 		const now = await this.db
-			.prepare("SELECT status FROM images WHERE id = ?1")
+			.prepare(`SELECT status, ${HAS_SESSION} AS session FROM images WHERE id = ?1`)
 			.bind(id)
-			.first<{ status: string }>();
-		return now?.status === "queued" ? "quota" : "conflict";
+			.first<{ status: ImageStatus; session: number }>();
+		if (now?.session) return "session";
+		return now && allows("startUpload", now.status) ? "quota" : "conflict";
 	}
 
 	async growReservation(id: string, bytes: number, quota: number): Promise<boolean> {
 		const result = await this.db
 			.prepare(
-				`UPDATE images SET reserved_bytes = reserved_bytes + ?2 WHERE id = ?1 AND status = 'saving'
+				`UPDATE images SET reserved_bytes = reserved_bytes + ?2
+				 WHERE id = ?1 AND status = '${LIFECYCLE.startUpload.to}'
 				 AND ${withinQuota("reserved_bytes + ?2", "?3")}`,
 			)
 			.bind(id, bytes, quota)
@@ -186,27 +184,26 @@ export class D1ImageRepository implements ImageRepository {
 					.bind(id, newRevision, ...chunk.flat()),
 			);
 		}
-		const image = await this.applyAndRead(id, statements);
+		const { image } = await this.applyAndRead(id, statements);
 		return image?.revision === newRevision ? image : null;
 	}
 
-	async markDeleted(id: string, from: readonly ImageStatus[]): Promise<StoredImage | null> {
+	markDeleted(id: string): Promise<Transitioned | null> {
 		const now = glanceTimestamp();
-		const stamped = this.stamped({ status: "deleted", deleted: true, deleted_at: now });
-		const params: unknown[] = [id, ...from];
-		const set = assignments(stamped, params);
-		const guard = from.map((_, i) => `?${i + 2}`).join(", ");
-		const image = `UPDATE images SET ${set}
-			WHERE id = ?1 AND deleted = 0 AND protected = 0 AND status IN (${guard}) RETURNING *`;
 		const members = `UPDATE image_members SET deleted = 1, deleted_at = ?3, updated_at = ?3
 			WHERE image_id = ?1 AND deleted = 0 AND ${IF_REVISION}`;
 		// Glance soft-deleted the properties with the image; a tombstone keeps none.
 		const properties = `DELETE FROM image_properties WHERE image_id = ?1 AND ${IF_REVISION}`;
-		return this.applyAndRead(id, [
-			this.db.prepare(image).bind(...params),
-			this.db.prepare(members).bind(id, stamped.revision, now),
-			this.db.prepare(properties).bind(id, stamped.revision),
-		]);
+		return this.applyTransition(
+			LIFECYCLE.delete,
+			id,
+			{ deleted: true, deleted_at: now },
+			{ guard: "AND deleted = 0 AND protected = 0", params: [] },
+			(revision) => [
+				this.db.prepare(members).bind(id, revision, now),
+				this.db.prepare(properties).bind(id, revision),
+			],
+		);
 	}
 
 	list(query: ListQuery, who: Identity, detail: true): Promise<StoredImage[]>;
@@ -221,22 +218,60 @@ export class D1ImageRepository implements ImageRepository {
 	}
 
 	/**
-	 * Runs `statements` (the first one guarded, with RETURNING) and the property read in one
-	 * batch; returns the image only if the guarded statement changed it.
+	 * One guarded status change as one batch: the image row (guarded by the transition's `from`
+	 * and `extra.guard`, whose parameters follow ?1 = id), then `more` statements and, when the
+	 * transition closes the session, the session's rows, each conditional on the new revision.
+	 */
+	private async applyTransition(
+		transition: Transition,
+		id: string,
+		changes: Partial<StoredImage>,
+		extra: { guard: string; params: unknown[] } = { guard: "", params: [] },
+		more: (revision: string) => D1PreparedStatement[] = () => [],
+	): Promise<Transitioned | null> {
+		const stamped = this.stamped({
+			...changes,
+			status: transition.to,
+			...(transition.endsReservation ? { reserved_bytes: 0 } : {}),
+		});
+		const revision = stamped.revision as string;
+		const params: unknown[] = [id, ...extra.params];
+		const set = assignments(stamped, params);
+		const sql = `UPDATE images SET ${set} WHERE id = ?1 AND status IN (${statusList(transition.from)})
+			${extra.guard} RETURNING id`;
+		const statements = [this.db.prepare(sql).bind(...params), ...more(revision)];
+		const closing = transition.closesSession
+			? [
+					this.db.prepare(DELETE_PARTS).bind(id, revision),
+					this.db.prepare(DELETE_SESSION).bind(id, revision),
+				]
+			: [];
+		const { image, results } = await this.applyAndRead(id, [...statements, ...closing]);
+		if (!image) return null;
+		const closed = closing.length > 0 ? results[statements.length + 1].results[0] : undefined;
+		return {
+			image,
+			closedUploadId: (closed as { upload_id: string } | undefined)?.upload_id ?? null,
+		};
+	}
+
+	/**
+	 * Runs `statements` (the first one guarded, with RETURNING) and the image read in one batch;
+	 * the image only if the guarded statement changed it.
 	 */
 	private async applyAndRead(
 		id: string,
 		statements: D1PreparedStatement[],
-	): Promise<StoredImage | null> {
+	): Promise<{ image: StoredImage | null; results: D1Result<unknown>[] }> {
 		const results = await this.db.batch<unknown>([
 			...statements,
 			this.db.prepare(SELECT_IMAGE).bind(id),
 			this.db.prepare(SELECT_PROPERTIES).bind(id),
 		]);
-		if (results[0].results.length === 0) return null;
+		if (results[0].results.length === 0) return { image: null, results };
 		const row = results[results.length - 2].results[0] as ImageRow | undefined;
 		const props = results[results.length - 1].results as PropertyRow[];
-		return row ? rowToImage(row, propertiesFrom(props)) : null;
+		return { image: row ? rowToImage(row, propertiesFrom(props)) : null, results };
 	}
 
 	private propertyInserts(

@@ -1,5 +1,5 @@
+import type { Identity } from "../domain/identity";
 import { glanceTimestamp } from "../domain/image";
-import type { Identity } from "../identity/identity";
 import type { Member, MemberRepository, MembershipRequest, SharedImage } from "./member-repository";
 
 const IMAGE_IS_LIVE = "EXISTS (SELECT 1 FROM images WHERE id = ?1 AND deleted = 0)";

@@ -1,6 +1,13 @@
+import type { ImageStatus } from "../domain/image";
 import { glanceTimestamp } from "../domain/image";
+import { allows, LIFECYCLE } from "../domain/lifecycle";
 import { withinQuota } from "./quota-sql";
 import type { SessionRepository, StoredPart, UploadSession } from "./session-repository";
+import { statusList } from "./status-sql";
+
+/** A session takes parts only while its image is where opening a session left it. */
+const IMAGE_TAKES_PARTS = `EXISTS (SELECT 1 FROM images WHERE id = ?1 AND deleted = 0
+	AND status IN (${statusList(LIFECYCLE.openSession.from)}))`;
 
 const SESSION_COLUMNS = [
 	"image_id",
@@ -26,7 +33,7 @@ export class D1SessionRepository implements SessionRepository {
 		const reserve = this.db
 			.prepare(
 				`UPDATE images SET reserved_bytes = ?2, revision = ?4, updated_at = ?5
-				 WHERE id = ?1 AND status = 'queued' AND deleted = 0
+				 WHERE id = ?1 AND status IN (${statusList(LIFECYCLE.openSession.from)}) AND deleted = 0
 				 AND NOT EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1)
 				 AND ${withinQuota("?2", "?3")}`,
 			)
@@ -47,9 +54,9 @@ export class D1SessionRepository implements SessionRepository {
 				 LEFT JOIN upload_sessions s ON s.image_id = i.id WHERE i.id = ?1`,
 			)
 			.bind(session.image_id)
-			.first<{ status: string; deleted: number; session: string | null }>();
+			.first<{ status: ImageStatus; deleted: number; session: string | null }>();
 		if (state?.session) return "exists";
-		if (state?.status === "queued" && state.deleted === 0) return "quota";
+		if (state && allows("openSession", state.status) && state.deleted === 0) return "quota";
 		return "conflict";
 	}
 
@@ -77,6 +84,7 @@ export class D1SessionRepository implements SessionRepository {
 					`INSERT INTO upload_parts (image_id, part_number, size, etag, uploaded_at)
 				 SELECT ?1, ?2, ?3, ?4, ?5
 				 WHERE EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1 AND state = 'open')
+				 AND ${IMAGE_TAKES_PARTS}
 				 ON CONFLICT (image_id, part_number) DO UPDATE SET
 					size = excluded.size, etag = excluded.etag, uploaded_at = excluded.uploaded_at`,
 				)
@@ -96,8 +104,9 @@ export class D1SessionRepository implements SessionRepository {
 		const [image] = await this.db.batch([
 			this.db
 				.prepare(
-					`UPDATE images SET status = 'saving', upload_started_at = ?2, updated_at = ?2, revision = ?3
-					 WHERE id = ?1 AND status = 'queued' AND deleted = 0
+					`UPDATE images SET status = '${LIFECYCLE.completeSession.to}', upload_started_at = ?2,
+					 updated_at = ?2, revision = ?3
+					 WHERE id = ?1 AND status IN (${statusList(LIFECYCLE.completeSession.from)}) AND deleted = 0
 					 AND EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1 AND state = 'open')`,
 				)
 				.bind(imageId, now, revision),
@@ -111,14 +120,20 @@ export class D1SessionRepository implements SessionRepository {
 		return image.meta.changes > 0;
 	}
 
-	async close(imageId: string): Promise<void> {
-		await this.db.batch([
+	async close(imageId: string): Promise<string | null> {
+		const [, closed] = await this.db.batch<{ upload_id: string }>([
 			this.db.prepare("DELETE FROM upload_parts WHERE image_id = ?1").bind(imageId),
-			this.db.prepare("DELETE FROM upload_sessions WHERE image_id = ?1").bind(imageId),
 			this.db
-				.prepare("UPDATE images SET reserved_bytes = 0 WHERE id = ?1 AND status = 'queued'")
+				.prepare("DELETE FROM upload_sessions WHERE image_id = ?1 RETURNING upload_id")
+				.bind(imageId),
+			this.db
+				.prepare(
+					`UPDATE images SET reserved_bytes = 0
+					 WHERE id = ?1 AND status IN (${statusList(LIFECYCLE.openSession.from)})`,
+				)
 				.bind(imageId),
 		]);
+		return closed.results[0]?.upload_id ?? null;
 	}
 
 	async expired(now: string, limit: number): Promise<UploadSession[]> {

@@ -1,12 +1,30 @@
-/** The few queries only the sweeper needs, over D1. */
-export class D1SweeperQueries {
+import { LIFECYCLE, TAKING_DATA } from "../domain/lifecycle";
+import { statusList } from "./status-sql";
+
+/** The few queries only the sweeper needs. */
+export interface SweeperQueries {
+	/** Images stuck in saving since before `before`, oldest first. */
+	staleUploads(before: string, limit: number): Promise<string[]>;
+	/** For each id: the image's status, or nothing when no image has that id. */
+	statuses(ids: string[]): Promise<Map<string, string>>;
+	/** Reservations left on images that no longer upload (a crash between two statements). */
+	releaseLeftoverReservations(): Promise<number>;
+	cursor(name: string): Promise<string | null>;
+	setCursor(name: string, value: string | null): Promise<void>;
+}
+
+/** A reservation is live only on an uploading image, or a queued one with an open session. */
+const LEFTOVER_RESERVATION = `status NOT IN (${statusList(TAKING_DATA)})
+	OR (status IN (${statusList(LIFECYCLE.openSession.from)})
+		AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.image_id = images.id))`;
+
+export class D1SweeperQueries implements SweeperQueries {
 	constructor(private readonly db: D1Database) {}
 
-	/** Images stuck in saving since before `before`, oldest first. */
 	async staleUploads(before: string, limit: number): Promise<string[]> {
 		const { results } = await this.db
 			.prepare(
-				`SELECT id FROM images WHERE status = 'saving' AND IFNULL(upload_started_at, updated_at) < ?1
+				`SELECT id FROM images WHERE status = '${LIFECYCLE.startUpload.to}' AND IFNULL(upload_started_at, updated_at) < ?1
 				 ORDER BY upload_started_at LIMIT ?2`,
 			)
 			.bind(before, limit)
@@ -14,7 +32,6 @@ export class D1SweeperQueries {
 		return results.map((r) => r.id);
 	}
 
-	/** For each id: the image's status, or nothing when no image has that id. */
 	async statuses(ids: string[]): Promise<Map<string, string>> {
 		const { results } = await this.db
 			.prepare("SELECT id, status FROM images WHERE id IN (SELECT value FROM json_each(?1))")
@@ -23,13 +40,10 @@ export class D1SweeperQueries {
 		return new Map(results.map((r) => [r.id, r.status]));
 	}
 
-	/** Reservations left on images that no longer upload (a crash between two statements). */
 	async releaseLeftoverReservations(): Promise<number> {
 		const result = await this.db
 			.prepare(
-				`UPDATE images SET reserved_bytes = 0 WHERE reserved_bytes > 0
-				 AND (status IN ('killed', 'deleted', 'active')
-				   OR (status = 'queued' AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.image_id = images.id)))`,
+				`UPDATE images SET reserved_bytes = 0 WHERE reserved_bytes > 0 AND (${LEFTOVER_RESERVATION})`,
 			)
 			.run();
 		return result.meta.changes;

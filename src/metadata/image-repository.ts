@@ -1,6 +1,7 @@
-import type { Image, ImageStatus, StoredImage } from "../domain/image";
+import type { Identity } from "../domain/identity";
+import type { Image, StoredImage } from "../domain/image";
+import type { TransitionName } from "../domain/lifecycle";
 import type { ListQuery } from "../domain/list-query";
-import type { Identity } from "../identity/identity";
 
 /** Thrown by `insert` when the id (live or tombstoned) already exists. */
 export class DuplicateImageError extends Error {
@@ -42,6 +43,16 @@ export type ImageChanges = Partial<
 	>
 >;
 
+/** A transition that took effect. */
+export interface Transitioned {
+	image: StoredImage;
+	/** The multipart upload of the session the transition closed, for its caller to abort. */
+	closedUploadId: string | null;
+}
+
+/** Why an upload could not start. */
+export type UploadRefusal = "quota" | "session" | "conflict";
+
 /** How an update changes the property set. */
 export interface PropertyChanges {
 	/** Remove every property not in `set` first (Glance's purge-props). */
@@ -60,25 +71,22 @@ export interface ImageRepository {
 	/** The image (deleted tombstones included) or null; `tenant` decides `callerIsMember`. */
 	find(id: string, tenant: string | null): Promise<ImageLookup | null>;
 	/**
-	 * Moves the image to `to` only if its status is one of `from`, applying `changes` in the same
-	 * statement. Returns the updated image, or null when the guard did not hold.
+	 * Applies the named lifecycle transition (domain/lifecycle.ts) if the image's status allows
+	 * it, with `changes` in the same statement; a transition that ends the reservation or the
+	 * session does so in the same batch. Null when the guard did not hold.
 	 */
-	transition(
+	apply(
+		name: TransitionName,
 		id: string,
-		from: readonly ImageStatus[],
-		to: ImageStatus,
 		changes?: Partial<StoredImage>,
-	): Promise<StoredImage | null>;
+	): Promise<Transitioned | null>;
 	/**
-	 * Starts an upload: queued → saving, reserving `bytes` against the owner's storage quota in
-	 * the same statement. "quota" when the reservation would pass `quota` (0: unlimited),
-	 * "conflict" when the image is no longer queued.
+	 * Starts a single-request upload (`startUpload`), reserving `bytes` against the owner's
+	 * storage quota in the same statement. "quota" when the reservation would pass `quota`
+	 * (0: unlimited), "session" when an upload session owns the image's data, "conflict" when
+	 * the image is no longer queued.
 	 */
-	startUpload(
-		id: string,
-		bytes: number,
-		quota: number,
-	): Promise<StoredImage | "quota" | "conflict">;
+	startUpload(id: string, bytes: number, quota: number): Promise<StoredImage | UploadRefusal>;
 	/** Reserves `bytes` more for an upload in progress; false when that would pass `quota`. */
 	growReservation(id: string, bytes: number, quota: number): Promise<boolean>;
 	/** Bytes the owner's images hold: sizes of active images plus reservations of uploads. */
@@ -94,11 +102,11 @@ export interface ImageRepository {
 		properties: PropertyChanges,
 	): Promise<StoredImage | null>;
 	/**
-	 * Turns the image into a tombstone (status deleted, deleted_at set, memberships removed) if it
-	 * is deletable: not protected, not already deleted, in a status delete may start from.
-	 * Returns the tombstone, or null when the guard did not hold.
+	 * Turns the image into a tombstone (the `delete` transition: deleted_at set, memberships
+	 * removed, reservation released, session closed) if it is not protected and not already
+	 * deleted. Null when the guard did not hold.
 	 */
-	markDeleted(id: string, from: readonly ImageStatus[]): Promise<StoredImage | null>;
+	markDeleted(id: string): Promise<Transitioned | null>;
 	/**
 	 * One page of the images `who` may list (contract §5.1), in one D1 round trip whatever the
 	 * page size. Refuses (invalid, field marker) when the marker is not an image the caller can see.

@@ -22,6 +22,7 @@ export interface ImageRow {
 	upload_started_at: string | null;
 	revision: string;
 	reserved_bytes: number;
+	detected_format: string | null;
 	created_at: string;
 	updated_at: string;
 	deleted_at: string | null;
@@ -57,6 +58,7 @@ export const UPDATABLE_COLUMNS = [
 	"deleted",
 	"revision",
 	"reserved_bytes",
+	"detected_format",
 ] as const;
 export type UpdatableColumn = (typeof UPDATABLE_COLUMNS)[number];
 
@@ -101,6 +103,7 @@ export function rowToImage(row: ImageRow, properties: Record<string, string>): S
 		upload_started_at: row.upload_started_at,
 		revision: row.revision,
 		reserved_bytes: row.reserved_bytes,
+		detected_format: row.detected_format,
 	};
 }
 

@@ -1,4 +1,4 @@
-import type { Identity } from "../identity/identity";
+import type { Identity } from "../domain/identity";
 
 export interface Member {
 	member_id: string;

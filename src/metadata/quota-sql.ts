@@ -1,11 +1,20 @@
+import { HOLDING_BYTES, TAKING_DATA } from "../domain/lifecycle";
+import { statusList } from "./status-sql";
+
 /**
- * Bytes held by the owner of image ?1 through its other images: active images count their size,
- * uploads in progress (saving, or queued with an open session) their reservation. Used inside
- * guarded statements, so checking the quota and reserving are one atomic step.
+ * What an image holds against its owner's storage: stored images their size, uploads in
+ * progress (saving, or queued with an open session) their reservation.
  */
-const OWNER_USAGE = `(SELECT IFNULL(SUM(CASE WHEN status = 'active' THEN IFNULL(size, 0) ELSE reserved_bytes END), 0)
+const HELD = `CASE WHEN status IN (${statusList(HOLDING_BYTES)}) THEN IFNULL(size, 0) ELSE reserved_bytes END`;
+const COUNTED = statusList([...TAKING_DATA, ...HOLDING_BYTES]);
+
+/**
+ * Bytes held by the owner of image ?1 through its other images. Used inside guarded
+ * statements, so checking the quota and reserving are one atomic step.
+ */
+const OWNER_USAGE = `(SELECT IFNULL(SUM(${HELD}), 0)
 	FROM images WHERE owner = (SELECT owner FROM images WHERE id = ?1) AND id != ?1 AND deleted = 0
-	AND status IN ('queued', 'saving', 'active'))`;
+	AND status IN (${COUNTED}))`;
 
 /** SQL that holds when image ?1's owner can hold `bytes` more for it under `quota` (0: none). */
 export function withinQuota(bytes: string, quota: string): string {
@@ -13,5 +22,5 @@ export function withinQuota(bytes: string, quota: string): string {
 }
 
 /** Bytes an owner's images hold (the same sum, for messages). */
-export const OWNER_USAGE_BY_OWNER = `SELECT IFNULL(SUM(CASE WHEN status = 'active' THEN IFNULL(size, 0) ELSE reserved_bytes END), 0) AS used
-	FROM images WHERE owner = ?1 AND deleted = 0 AND status IN ('queued', 'saving', 'active')`;
+export const OWNER_USAGE_BY_OWNER = `SELECT IFNULL(SUM(${HELD}), 0) AS used
+	FROM images WHERE owner = ?1 AND deleted = 0 AND status IN (${COUNTED})`;

@@ -31,12 +31,18 @@ export interface SessionRepository {
 	open(session: UploadSession, quota: number): Promise<"opened" | "exists" | "quota" | "conflict">;
 	find(imageId: string): Promise<UploadSession | null>;
 	parts(imageId: string): Promise<StoredPart[]>;
-	/** Records a part and moves the session's deadline; false when the session is no longer open. */
+	/**
+	 * Records a part and moves the session's deadline; false when the session is no longer open
+	 * or its image can no longer take data.
+	 */
 	savePart(imageId: string, part: StoredPart, expiresAt: string): Promise<boolean>;
 	/** queued → saving and open → verifying together; false when either guard failed. */
 	markCompleted(imageId: string): Promise<boolean>;
-	/** Removes the session and its parts; releases the reservation if the image is still queued. */
-	close(imageId: string): Promise<void>;
+	/**
+	 * Removes the session and its parts, releasing the reservation if the image is still queued;
+	 * the id of the multipart upload it held (for the caller to abort), null when there was none.
+	 */
+	close(imageId: string): Promise<string | null>;
 	/** Open sessions whose deadline passed, oldest first. */
 	expired(now: string, limit: number): Promise<UploadSession[]>;
 }

@@ -2,17 +2,16 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { MESSAGES } from "../domain/glance-rules";
 import { publicImage } from "../domain/image";
-import { conflict, forbidden, invalid } from "../domain/refusal";
-import { applyFormatRules, checkFormatPair } from "../domain/validate-image-meta";
+import { invalid } from "../domain/refusal";
 import { parseRange } from "../http/byte-range";
 import { ApiError, methodNotAllowed } from "../http/errors";
-import { imageMetaHeaders } from "../http/image-headers";
+import { imageDataOf } from "../http/image-data";
+import { imageMetaHeaders, purgeRequested } from "../http/image-headers";
 import { readImageRequest } from "../http/image-request";
 import { deleteImage } from "../services/image-delete";
 import { openImageData } from "../services/image-download";
 import { findVisibleImage } from "../services/image-lookup";
-import { checkUpdateAllowed, purgeRequested, updateImageMetadata } from "../services/image-update";
-import { planUpload, receiveImageData } from "../services/image-upload";
+import { putImage } from "../services/image-put";
 import { imageJson } from "./image-responses";
 
 /** HEAD / GET / PUT / DELETE /v1/images/{id}. */
@@ -58,47 +57,15 @@ export function imageItemRoutes() {
 		return new Response(blob.body, { status: 200, headers });
 	});
 	app.put("/images/:id", async (c) => {
-		const { identity, config } = c.var;
-		const request = await readImageRequest(c, false);
-		const { meta } = request;
-		if (meta.is_public === true && !identity.isAdmin) {
-			throw forbidden(MESSAGES.publicizeForbidden, "is_public");
-		}
-		const found = await findVisibleImage(c.var.images, identity, c.req.param("id"));
-		checkUpdateAllowed(found, identity, meta);
-		if (!request.hasData) {
-			const purge = purgeRequested(c.req.header("x-glance-registry-purge-props"));
-			return imageJson(c, await updateImageMetadata(c.var, found, meta, purge), 200);
-		}
-
-		// Data: only a queued image takes bytes, and both formats must be known (contract §5.5).
-		const stored = found.image;
-		if (stored.status !== "queued") throw conflict(MESSAGES.unqueued);
-		applyFormatRules(meta, config);
-		const disk = meta.disk_format !== undefined ? meta.disk_format : stored.disk_format;
-		const container =
-			meta.container_format !== undefined ? meta.container_format : stored.container_format;
-		if (disk == null) throw invalid(MESSAGES.notSpecified("Disk format"), "disk_format");
-		if (container == null) {
-			throw invalid(MESSAGES.notSpecified("Container format"), "container_format");
-		}
-		checkFormatPair(disk, container);
-		const declared = {
-			size: meta.size !== undefined ? meta.size : stored.size,
-			checksum: meta.checksum !== undefined ? meta.checksum : stored.checksum,
-		};
-		const plan = planUpload(c.req.raw, declared, config);
-		const body = c.req.raw.body;
-		if (!body) throw invalid(MESSAGES.disconnected);
-		// A PUT that carries data never purges properties (contract §5.5).
-		const image =
-			Object.keys(meta).length > 0 ? await updateImageMetadata(c.var, found, meta, false) : stored;
-		return imageJson(c, await receiveImageData(c.var, image, body, plan), 200);
+		const { meta, hasData } = await readImageRequest(c, false);
+		const data = hasData ? imageDataOf(c.req.raw) : null;
+		if (hasData && !data) throw invalid(MESSAGES.disconnected);
+		const purge = purgeRequested(c.req.header("x-glance-registry-purge-props"));
+		return imageJson(c, await putImage(c.var, c.req.param("id"), { meta, purge, data }), 200);
 	});
 
 	app.delete("/images/:id", async (c) => {
-		const found = await findVisibleImage(c.var.images, c.var.identity, c.req.param("id"));
-		await deleteImage(c.var, found);
+		await deleteImage(c.var, c.req.param("id"));
 		// 200 with an empty body, as Glance answered; not JSON, or glanceclient tries to parse it.
 		return new Response(null, {
 			status: 200,

@@ -3,6 +3,7 @@ import type { AppEnv } from "../app-env";
 import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
 import { methodNotAllowed } from "../http/errors";
+import { imageDataOf } from "../http/image-data";
 import { mediaType, readJsonBody } from "../http/json-body";
 import { parseOrThrow } from "../http/validate";
 import { OpenSessionSchema } from "../schemas/upload-session";
@@ -45,7 +46,7 @@ export function uploadSessionRoutes() {
 			throw invalid("Content-Type must be application/octet-stream", "Content-Type");
 		}
 		const n = Number(c.req.param("n"));
-		const part = await uploadPart(c.var, c.req.param("id"), n, c.req.raw);
+		const part = await uploadPart(c.var, c.req.param("id"), n, imageDataOf(c.req.raw));
 		return c.json({ part });
 	});
 	app.all(`${base}/parts/:n`, () => {

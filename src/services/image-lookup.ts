@@ -1,8 +1,8 @@
 import { canSee } from "../domain/access";
 import { MESSAGES } from "../domain/glance-rules";
+import type { Identity } from "../domain/identity";
 import { notFound } from "../domain/refusal";
 import { canonicalUuid } from "../domain/validate-image-meta";
-import type { Identity } from "../identity/identity";
 import type { ImageLookup, ImageRepository } from "../metadata/image-repository";
 
 const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;

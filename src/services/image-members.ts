@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import { MEMBER_MESSAGES } from "../domain/glance-rules";
+import type { Identity } from "../domain/identity";
 import { notFound, tooLarge } from "../domain/refusal";
-import type { Identity } from "../identity/identity";
 import type { ImageLookup, ImageRepository } from "../metadata/image-repository";
 import type { Member, MemberRepository, MembershipRequest } from "../metadata/member-repository";
 import { findVisibleImage } from "./image-lookup";

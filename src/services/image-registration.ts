@@ -1,14 +1,15 @@
 import type { Config } from "../config";
+import { checkPublicize, requireFormatsForData } from "../domain/data-rules";
 import { MESSAGES } from "../domain/glance-rules";
+import type { Identity } from "../domain/identity";
 import {
 	glanceTimestamp,
 	type ImageMetaInput,
 	objectKeyFor,
 	type StoredImage,
 } from "../domain/image";
-import { conflict, forbidden, invalid, tooLarge } from "../domain/refusal";
+import { conflict, invalid, tooLarge } from "../domain/refusal";
 import { applyFormatRules, canonicalUuid, checkDeclaredSize } from "../domain/validate-image-meta";
-import type { Identity } from "../identity/identity";
 import { DuplicateImageError, type ImageRepository } from "../metadata/image-repository";
 
 export interface RegistrationDeps {
@@ -34,14 +35,9 @@ export async function registerImage(
 	const { config, identity } = deps;
 	applyFormatRules(meta, config);
 	if (meta.name == null) throw invalid(MESSAGES.notSpecified("Image name"), "name");
-	if (meta.disk_format == null) throw invalid(MESSAGES.notSpecified("Disk format"), "disk_format");
-	if (meta.container_format == null) {
-		throw invalid(MESSAGES.notSpecified("Container format"), "container_format");
-	}
+	const formats = requireFormatsForData(meta.disk_format, meta.container_format);
 	checkDeclaredSize(meta.size, config.imageSizeCap, "size");
-	if (meta.is_public === true && !identity.isAdmin) {
-		throw forbidden(MESSAGES.publicizeForbidden, "is_public");
-	}
+	checkPublicize(meta, identity);
 	const properties: Record<string, string> = {};
 	for (const [key, value] of Object.entries(meta.properties ?? {})) {
 		if (value !== null) properties[key] = value;
@@ -59,8 +55,8 @@ export async function registerImage(
 		checksum: meta.checksum ?? null,
 		os_hash_algo: null,
 		os_hash_value: null,
-		disk_format: meta.disk_format,
-		container_format: meta.container_format,
+		disk_format: formats.disk,
+		container_format: formats.container,
 		min_disk: meta.min_disk ?? 0,
 		min_ram: meta.min_ram ?? 0,
 		is_public: meta.is_public ?? false,
@@ -77,6 +73,7 @@ export async function registerImage(
 		upload_started_at: null,
 		revision: crypto.randomUUID(),
 		reserved_bytes: 0,
+		detected_format: null,
 	};
 	try {
 		await deps.images.insert(image);

@@ -5,12 +5,13 @@ import {
 	ACTIVE_IMMUTABLE_STATUSES,
 	MESSAGES,
 	READ_ONLY_FIELDS,
-	TRUE_STRINGS,
 } from "../domain/glance-rules";
+import type { Identity } from "../domain/identity";
 import type { ImageMetaInput, StoredImage } from "../domain/image";
-import { conflict, forbidden } from "../domain/refusal";
+import { HOLDING_BYTES, LIFECYCLE } from "../domain/lifecycle";
+import { conflict, forbidden, invalid } from "../domain/refusal";
 import { applyFormatRules, canonicalUuid, checkDeclaredSize } from "../domain/validate-image-meta";
-import type { Identity } from "../identity/identity";
+import { relabelRefusal } from "../inspection";
 import type {
 	ImageChanges,
 	ImageLookup,
@@ -69,11 +70,6 @@ export function checkUpdateAllowed(
 	}
 }
 
-/** Glance's x-glance-registry-purge-props: absent or truthy means replace the property set. */
-export function purgeRequested(header: string | undefined): boolean {
-	return header === undefined || TRUE_STRINGS.has(header.trim().toLowerCase());
-}
-
 /**
  * Applies a metadata update (contract §5.5) as one compare-and-swap: properties are replaced
  * when `purge` (a PUT without data, unless the client said otherwise) or merged.
@@ -88,9 +84,7 @@ export async function updateImageMetadata(
 	const image = found.image;
 	applyFormatRules(meta, config);
 	checkDeclaredSize(meta.size, config.imageSizeCap, "size");
-	if (meta.is_public === true && !identity.isAdmin) {
-		throw forbidden(MESSAGES.publicizeForbidden, "is_public");
-	}
+	checkRelabel(image, meta, config);
 
 	const changes: ImageChanges = {};
 	for (const field of CHANGEABLE) {
@@ -116,6 +110,32 @@ export async function updateImageMetadata(
 	const updated = await deps.images.update(image.id, image.revision, changes, properties);
 	if (!updated) throw conflict(MESSAGES.changedConcurrently);
 	return updated;
+}
+
+/**
+ * Once an image has bytes, its formats describe them: a new disk_format or container_format
+ * must pass the format rule the upload passed (what inspection found is kept on the image).
+ * While the bytes are arriving, the formats they are being checked against cannot change.
+ */
+function checkRelabel(image: StoredImage, meta: ImageMetaInput, config: Config): void {
+	const disk = meta.disk_format !== undefined ? meta.disk_format : image.disk_format;
+	const container =
+		meta.container_format !== undefined ? meta.container_format : image.container_format;
+	const changed = disk !== image.disk_format || container !== image.container_format;
+	if (!changed) return;
+	if (image.status === LIFECYCLE.startUpload.to) {
+		throw conflict(
+			MESSAGES.formatsDuringUpload,
+			meta.disk_format !== undefined ? "disk_format" : "container_format",
+		);
+	}
+	if (!HOLDING_BYTES.includes(image.status) || image.detected_format === null) return;
+	const refusal = relabelRefusal(
+		image.detected_format,
+		{ diskFormat: disk, containerFormat: container },
+		config,
+	);
+	if (refusal) throw invalid(refusal.reason, refusal.field);
 }
 
 function propertyChanges(

@@ -1,11 +1,10 @@
 import type { Config } from "../config";
-import { MAX_PARTS, MESSAGES, TRANSITIONS } from "../domain/glance-rules";
+import { MESSAGES } from "../domain/glance-rules";
 import type { StoredImage } from "../domain/image";
-import { conflict, invalid, Refusal, tooLarge, unavailable } from "../domain/refusal";
+import { invalid, Refusal, tooLarge, unavailable } from "../domain/refusal";
+import { MAX_PARTS } from "../domain/upload-geometry";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
-import { judgeContent, WindowCapture } from "../inspection";
-import type { ImageRepository } from "../metadata/image-repository";
-import type { BlobStore } from "../storage/blob-store";
+import { formatRecord, judgeContent, WindowCapture } from "../inspection";
 import {
 	type ChunkTap,
 	ClientDisconnectedError,
@@ -15,14 +14,24 @@ import {
 	streamKnownLength,
 	streamUnknownLength,
 	TooManyBytesError,
-} from "./stream-to-store";
+} from "../storage/stream-to-store";
+import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
 
-const MD5_HEX = /^[0-9a-f]{32}$/;
-
-export interface UploadDeps {
-	images: ImageRepository;
-	blobs: BlobStore;
+export interface UploadDeps extends LifecycleDeps {
 	config: Config;
+}
+
+/** Image bytes as a request carries them. */
+export interface ImageData {
+	body: ReadableStream<Uint8Array>;
+	/** The body's Content-Length, or null when it is chunked. */
+	contentLength: number | null;
+}
+
+/** What the client declared about the bytes, to compare with what arrives. */
+export interface DeclaredData {
+	size?: number | null;
+	checksum?: string | null;
 }
 
 /** What is known about a body before its first byte is read. */
@@ -35,17 +44,18 @@ export interface UploadPlan {
 	declaredChecksum: string | null;
 }
 
+/** No bytes at all: Glance's `x-image-meta-size: 0` registration without data. */
+export const emptyData = (): ImageData => ({
+	body: new ReadableStream({ start: (c) => c.close() }),
+	contentLength: 0,
+});
+
 /**
- * Checks everything about an upload that can be checked before any write (contract §5.2, §7):
- * the declared sizes against the cap, the request limit, and each other.
+ * Checks everything about an upload that can be checked before any write: the declared sizes
+ * against the cap, the request limit, and each other.
  */
-export function planUpload(
-	request: Request,
-	declared: { size?: number | null; checksum?: string | null },
-	config: Config,
-): UploadPlan {
-	const lengthHeader = request.headers.get("content-length");
-	const contentLength = lengthHeader === null ? null : Number(lengthHeader);
+export function planUpload(data: ImageData, declared: DeclaredData, config: Config): UploadPlan {
+	const { contentLength } = data;
 	const declaredSize = declared.size ? declared.size : null;
 	checkDeclaredSize(contentLength, config.imageSizeCap, "Content-Length");
 	checkDeclaredSize(declaredSize, config.imageSizeCap, "size");
@@ -67,73 +77,75 @@ export function planUpload(
 }
 
 /**
- * Receives an image's bytes (contract §5.2 upload stage, design.md §4): the image moves
- * queued → saving by a guarded update (a second concurrent upload gets 409 and writes nothing),
- * the bytes stream to R2 while MD5 and SHA-512 are computed, the declared size and checksum are
- * compared, and the image becomes active. Any failure leaves it killed with its bytes removed.
+ * Starts a single-request upload: the image moves queued → saving by a guarded update that
+ * reserves the known length (a second concurrent upload, or an open upload session, gets 409
+ * and nothing is written).
+ */
+export function startUpload(
+	deps: UploadDeps,
+	image: StoredImage,
+	plan: UploadPlan,
+): Promise<StoredImage> {
+	// A body of known length reserves all of it up front; one of unknown length part by part.
+	return new ImageLifecycle(deps).beginUpload(image, plan.length ?? 0, deps.config.storageQuota);
+}
+
+/**
+ * Receives the bytes of an upload started by `startUpload`: they stream to R2 while MD5 and
+ * SHA-512 are computed, the declared size and checksum are compared, the content is inspected,
+ * and the image becomes active. Any failure leaves it killed with its bytes removed.
  */
 export async function receiveImageData(
 	deps: UploadDeps,
-	image: StoredImage,
+	saving: StoredImage,
 	body: ReadableStream<Uint8Array>,
 	plan: UploadPlan,
-	onQuotaRefusal: "kill" | "keep" = "keep",
 ): Promise<StoredImage> {
-	const quota = deps.config.storageQuota;
-	// A body of known length reserves all of it up front; one of unknown length part by part.
-	const started = await deps.images.startUpload(image.id, plan.length ?? 0, quota);
-	if (started === "conflict") throw conflict(MESSAGES.unqueued);
-	if (started === "quota") {
-		const refusal = await quotaRefusal(deps, image, plan.length ?? 0);
-		if (onQuotaRefusal === "kill") await killImage(deps, image, refusal.message);
-		throw refusal;
-	}
-	const saving = started;
+	const lifecycle = new ImageLifecycle(deps);
 	// Content inspection's windows, copied from the stream as it passes.
 	const capture = new WindowCapture(plan.length);
 	let bytes: StreamedBytes;
 	try {
-		bytes = await streamBytes(deps, saving, body, plan, capture);
+		bytes = await streamBytes(deps, lifecycle, saving, body, plan, capture);
 	} catch (err) {
 		const failure = uploadFailure(err, plan, deps.config);
-		await killImage(deps, saving, failure?.message ?? "The upload failed unexpectedly.");
+		await lifecycle.kill(saving, failure?.message ?? "The upload failed unexpectedly.");
 		throw failure ?? err;
 	}
 	const mismatch = verify(plan, bytes);
 	if (mismatch) {
-		await killImage(deps, saving, mismatch.message);
+		await lifecycle.kill(saving, mismatch.message);
 		throw mismatch;
 	}
-	// Before the image can become active: unsafe or mislabelled data is refused (§A.1).
-	const content = judgeContent(
-		capture.finish(),
-		{ diskFormat: saving.disk_format, containerFormat: saving.container_format },
-		deps.config,
-	);
+	// Before the image can become active: unsafe or mislabelled data is refused.
+	const declared = { diskFormat: saving.disk_format, containerFormat: saving.container_format };
+	const content = judgeContent(capture.finish(), declared, deps.config);
 	if (!content.accepted) {
-		await killImage(deps, saving, content.reason);
+		await lifecycle.kill(saving, content.reason);
 		throw invalid(content.reason, content.field ?? undefined);
 	}
-	const active = await activate(deps.images, saving.id, bytes, content.virtualSize);
+	const active = await lifecycle.activate(saving, {
+		...bytes,
+		virtualSize: content.virtualSize,
+		detectedFormat: formatRecord(content.detected, declared),
+	});
 	if (active) return active;
 	// Someone changed the image while its bytes streamed: a delete (412) or the sweeper (409).
-	await removeBytes(deps.blobs, saving.object_key);
 	const now = await deps.images.find(saving.id, null);
 	if (now?.image.deleted) throw new Refusal("deleted_meanwhile", MESSAGES.deletedDuringUpload);
-	throw conflict(MESSAGES.unqueued);
+	throw new Refusal("conflict", MESSAGES.unqueued);
 }
 
 function streamBytes(
 	deps: UploadDeps,
+	lifecycle: ImageLifecycle,
 	image: StoredImage,
 	body: ReadableStream<Uint8Array>,
 	plan: UploadPlan,
 	tap: ChunkTap,
 ): Promise<StreamedBytes> {
-	const md5 = plan.declaredChecksum?.toLowerCase();
 	if (plan.length !== null) {
-		const verifiable = md5 && MD5_HEX.test(md5) && md5 === plan.declaredChecksum ? md5 : undefined;
-		return streamKnownLength(deps.blobs, image.object_key, body, plan.length, verifiable, tap);
+		return streamKnownLength(deps.blobs, image.object_key, body, plan.length, tap);
 	}
 	const quota = deps.config.storageQuota;
 	return streamUnknownLength(
@@ -144,43 +156,11 @@ function streamBytes(
 		unknownLengthLimit(deps.config),
 		async (bytes) => {
 			if (quota > 0 && !(await deps.images.growReservation(image.id, bytes, quota))) {
-				throw await quotaRefusal(deps, image, bytes);
+				throw await lifecycle.quotaRefusal(image, bytes, quota);
 			}
 		},
 		tap,
 	);
-}
-
-/**
- * saving → active with what the bytes turned out to be; the quota reservation becomes the size.
- * Null when the image is no longer saving (deleted, or swept, meanwhile).
- */
-export function activate(
-	images: ImageRepository,
-	id: string,
-	bytes: StreamedBytes,
-	virtualSize: number | null,
-): Promise<StoredImage | null> {
-	return images.transition(id, TRANSITIONS.finishUpload.from, TRANSITIONS.finishUpload.to, {
-		size: bytes.size,
-		checksum: bytes.md5,
-		os_hash_algo: "sha512",
-		os_hash_value: bytes.sha512,
-		status_reason: null,
-		reserved_bytes: 0,
-		...(virtualSize !== null ? { virtual_size: virtualSize } : {}),
-	});
-}
-
-/** 413 naming the quota, what is in use and what this upload needed (contract §7). */
-async function quotaRefusal(
-	deps: UploadDeps,
-	image: StoredImage,
-	needed: number,
-): Promise<Refusal> {
-	const quota = deps.config.storageQuota;
-	const used = image.owner === null ? 0 : await deps.images.storageUsed(image.owner);
-	return tooLarge(MESSAGES.storageQuota(quota, used, needed));
 }
 
 function unknownLengthLimit(config: Config): number {
@@ -223,60 +203,7 @@ function uploadFailure(err: unknown, plan: UploadPlan, config: Config): Refusal 
 		}
 		return tooLarge(MESSAGES.tooManyParts(config.uploadPartBytes));
 	}
-	if (err instanceof StoreWriteError) {
-		// R2 refuses a put whose bytes do not match the MD5 it was handed.
-		const cause = err.cause instanceof Error ? err.cause.message : "";
-		if (plan.declaredChecksum && /md5|digest|checksum|BadDigest/i.test(cause)) {
-			return invalid(
-				`Supplied checksum (${plan.declaredChecksum}) did not match the uploaded image data. Setting image status to 'killed'.`,
-				"checksum",
-			);
-		}
-		// The request log records this 5xx once, with its cause.
-		return unavailable(MESSAGES.storeFailed, err);
-	}
+	// The request log records this 5xx once, with its cause.
+	if (err instanceof StoreWriteError) return unavailable(MESSAGES.storeFailed, err);
 	return null;
-}
-
-/**
- * Moves a failed upload to killed and removes whatever bytes reached the store, without
- * masking the original error (Glance's safe_kill).
- */
-export async function killImage(
-	deps: UploadDeps,
-	image: StoredImage,
-	reason: string,
-): Promise<void> {
-	try {
-		await deps.images.transition(image.id, TRANSITIONS.kill.from, TRANSITIONS.kill.to, {
-			status_reason: reason,
-			reserved_bytes: 0,
-		});
-	} catch (err) {
-		console.error(
-			JSON.stringify({
-				level: "error",
-				msg: "could not kill image",
-				image_id: image.id,
-				error: String(err),
-			}),
-		);
-	}
-	await removeBytes(deps.blobs, image.object_key);
-}
-
-async function removeBytes(blobs: BlobStore, key: string): Promise<void> {
-	try {
-		await blobs.delete(key);
-	} catch (err) {
-		// The sweeper removes objects of killed and deleted images that are left behind.
-		console.error(
-			JSON.stringify({
-				level: "error",
-				msg: "could not remove image bytes",
-				key,
-				error: String(err),
-			}),
-		);
-	}
 }

@@ -1,17 +1,12 @@
 import type { Config } from "../config";
 import { SESSION_MESSAGES } from "../domain/glance-rules";
-import { glanceTimestamp } from "../domain/image";
-import type { D1SweeperQueries } from "../metadata/d1-sweeper-queries";
-import type { ImageRepository } from "../metadata/image-repository";
-import type { SessionRepository } from "../metadata/session-repository";
-import type { BlobStore } from "../storage/blob-store";
-import { failUpload } from "./upload-sessions";
+import { glanceTimestamp, IMAGE_KEY_PREFIX, imageIdOfKey } from "../domain/image";
+import { DEAD, takesData } from "../domain/lifecycle";
+import type { SweeperQueries } from "../metadata/d1-sweeper-queries";
+import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
 
-export interface SweepDeps {
-	images: ImageRepository;
-	sessions: SessionRepository;
-	blobs: BlobStore;
-	queries: D1SweeperQueries;
+export interface SweepDeps extends LifecycleDeps {
+	queries: SweeperQueries;
 	config: Config;
 }
 
@@ -27,15 +22,13 @@ export interface SweepReport {
 const BATCH = 100;
 const OBJECT_PAGE = 500;
 const OBJECT_CURSOR = "objects";
-const IMAGE_PREFIX = "images/";
-/** An object whose image is in one of these statuses is garbage. */
-const GARBAGE_STATUSES = new Set(["killed", "deleted"]);
+const GARBAGE: ReadonlySet<string> = new Set(DEAD);
 
 /**
- * Finishes what crashes and abandoned clients leave behind (design.md §4): expired upload
- * sessions and uploads stuck in saving become killed with their bytes removed; objects whose
- * image is killed, deleted or unknown are deleted. Idempotent and bounded per run; the walk
- * over the bucket resumes where the previous run stopped.
+ * Finishes what crashes and abandoned clients leave behind: expired upload sessions and uploads
+ * stuck in saving are expired through the image lifecycle (which removes their bytes only when
+ * that kill took effect); objects whose image is dead or unknown are deleted. Idempotent and
+ * bounded per run; the walk over the bucket resumes where the previous run stopped.
  */
 export async function sweep(deps: SweepDeps, now: Date = new Date()): Promise<SweepReport> {
 	const report: SweepReport = {
@@ -45,11 +38,18 @@ export async function sweep(deps: SweepDeps, now: Date = new Date()): Promise<Sw
 		orphanedObjectsDeleted: 0,
 		reservationsReleased: 0,
 	};
+	const lifecycle = new ImageLifecycle(deps);
 
 	for (const session of await deps.sessions.expired(glanceTimestamp(now), BATCH)) {
 		const found = await deps.images.find(session.image_id, null);
-		if (found) await failUpload(deps, found.image, SESSION_MESSAGES.expired);
-		else await deps.sessions.close(session.image_id);
+		if (found && takesData(found.image.status)) {
+			await lifecycle.expire(found.image, SESSION_MESSAGES.expired);
+		} else if (found) {
+			// A session its image outlived: only the session's own parts are garbage.
+			await lifecycle.abandonSession(found.image);
+		} else {
+			await deps.sessions.close(session.image_id);
+		}
 		report.expiredSessions++;
 	}
 
@@ -58,21 +58,20 @@ export async function sweep(deps: SweepDeps, now: Date = new Date()): Promise<Sw
 	);
 	for (const id of await deps.queries.staleUploads(staleBefore, BATCH)) {
 		const found = await deps.images.find(id, null);
-		if (found?.image.status === "saving") {
-			await failUpload(deps, found.image, SESSION_MESSAGES.stale);
+		if (found && (await lifecycle.expire(found.image, SESSION_MESSAGES.stale))) {
 			report.staleUploads++;
 		}
 	}
 
 	const cursor = await deps.queries.cursor(OBJECT_CURSOR);
-	const page = await deps.blobs.list(IMAGE_PREFIX, cursor, OBJECT_PAGE);
+	const page = await deps.blobs.list(IMAGE_KEY_PREFIX, cursor, OBJECT_PAGE);
 	report.objectsScanned = page.keys.length;
-	const ids = page.keys.map((key) => key.slice(IMAGE_PREFIX.length));
+	const ids = page.keys.map(imageIdOfKey);
 	const statuses = ids.length > 0 ? await deps.queries.statuses(ids) : new Map<string, string>();
-	for (const id of ids) {
+	for (const [i, id] of ids.entries()) {
 		const status = statuses.get(id);
-		if (status === undefined || GARBAGE_STATUSES.has(status)) {
-			await deps.blobs.delete(`${IMAGE_PREFIX}${id}`);
+		if (status === undefined || GARBAGE.has(status)) {
+			await deps.blobs.delete(page.keys[i]);
 			report.orphanedObjectsDeleted++;
 		}
 	}

@@ -1,25 +1,25 @@
 import type { Config } from "../config";
 import { requireModifiable } from "../domain/access";
-import {
-	MAX_PARTS,
-	MESSAGES,
-	MIN_PART_BYTES,
-	SESSION_MESSAGES,
-	TRANSITIONS,
-} from "../domain/glance-rules";
+import { requireFormatsForData } from "../domain/data-rules";
+import { MESSAGES, SESSION_MESSAGES } from "../domain/glance-rules";
+import type { Identity } from "../domain/identity";
 import { glanceTimestamp, type StoredImage } from "../domain/image";
-import { conflict, invalid, notFound, tooLarge, unavailable } from "../domain/refusal";
+import { allows, LIFECYCLE } from "../domain/lifecycle";
+import { conflict, invalid, notFound, unavailable } from "../domain/refusal";
+import {
+	choosePartSize,
+	expectedPartSize,
+	missingParts,
+	partCount,
+} from "../domain/upload-geometry";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
-import type { Identity } from "../identity/identity";
-import type { ImageRepository } from "../metadata/image-repository";
-import type { SessionRepository, StoredPart, UploadSession } from "../metadata/session-repository";
-import type { BlobStore } from "../storage/blob-store";
+import type { StoredPart, UploadSession } from "../metadata/session-repository";
+import { PartLengthError, storePart } from "../storage/stream-to-store";
+import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
 import { findVisibleImage } from "./image-lookup";
+import type { ImageData } from "./image-upload";
 
-export interface SessionDeps {
-	images: ImageRepository;
-	sessions: SessionRepository;
-	blobs: BlobStore;
+export interface SessionDeps extends LifecycleDeps {
 	config: Config;
 	identity: Identity;
 	/** Hands a completed upload to the background verifier. */
@@ -45,27 +45,8 @@ export function sessionView(session: UploadSession, parts: StoredPart[]): Sessio
 	return { ...rest, parts: parts.map((p) => p.part_number) };
 }
 
-/**
- * The part size for an image: the configured size, grown so the image fits in 10 000 parts,
- * never under R2's 5 MiB minimum and never over the request limit (parts are request bodies).
- */
-export function choosePartSize(size: number, config: Config): number {
-	const mib = 1024 * 1024;
-	const needed = Math.ceil(Math.ceil(size / MAX_PARTS) / mib) * mib;
-	const partSize = Math.max(MIN_PART_BYTES, config.uploadPartBytes, needed);
-	if (config.maxRequestBytes > 0 && partSize > config.maxRequestBytes) {
-		const largest = Math.floor(config.maxRequestBytes / mib) * mib;
-		if (largest >= Math.max(MIN_PART_BYTES, needed)) return largest;
-		throw tooLarge(SESSION_MESSAGES.tooLargeForLimit(size, largest * MAX_PARTS), "size");
-	}
-	return partSize;
-}
-
-export function expectedPartSize(session: UploadSession, n: number): number {
-	return n < session.part_count
-		? session.part_size
-		: session.size - (session.part_count - 1) * session.part_size;
-}
+const deadline = (config: Config, from = Date.now()) =>
+	glanceTimestamp(new Date(from + config.sessionTtlSeconds * 1000));
 
 /** The image, if the caller may upload to it (the owner or an admin); else 404/403 as for PUT. */
 async function uploadableImage(deps: SessionDeps, imageId: string): Promise<StoredImage> {
@@ -82,6 +63,8 @@ async function openSessionOf(deps: SessionDeps, image: StoredImage): Promise<Upl
 	return session;
 }
 
+const takesParts = (image: StoredImage) => allows("openSession", image.status);
+
 export async function openSession(
 	deps: SessionDeps,
 	imageId: string,
@@ -89,10 +72,8 @@ export async function openSession(
 ): Promise<SessionView> {
 	const image = await uploadableImage(deps, imageId);
 	const { config } = deps;
-	if (image.status !== "queued") throw conflict(SESSION_MESSAGES.notQueued(image.id));
-	if (!image.disk_format || !image.container_format) {
-		throw invalid(MESSAGES.notSpecified(image.disk_format ? "Container format" : "Disk format"));
-	}
+	if (!takesParts(image)) throw conflict(SESSION_MESSAGES.notQueued(image.id));
+	requireFormatsForData(image.disk_format, image.container_format);
 	checkDeclaredSize(request.size, config.imageSizeCap, "size");
 	if (image.size && image.size !== request.size) {
 		throw invalid(SESSION_MESSAGES.sizeDeclared(image.size, request.size), "size");
@@ -108,20 +89,20 @@ export async function openSession(
 		upload_id: upload.uploadId,
 		size: request.size,
 		part_size: partSize,
-		part_count: Math.ceil(request.size / partSize),
+		part_count: partCount(request.size, partSize),
 		checksum: request.checksum ?? image.checksum ?? null,
 		os_hash_value: request.os_hash_value ?? null,
 		state: "open",
 		created_at: glanceTimestamp(now),
-		expires_at: glanceTimestamp(new Date(now.getTime() + config.sessionTtlSeconds * 1000)),
+		expires_at: deadline(config, now.getTime()),
 	};
 	const outcome = await deps.sessions.open(session, config.storageQuota);
 	if (outcome !== "opened") {
 		await upload.abort().catch(() => {});
 		if (outcome === "exists") throw conflict(SESSION_MESSAGES.exists(image.id));
 		if (outcome === "quota") {
-			const used = image.owner ? await deps.images.storageUsed(image.owner) : 0;
-			throw tooLarge(MESSAGES.storageQuota(config.storageQuota, used, request.size), "size");
+			const lifecycle = new ImageLifecycle(deps);
+			throw await lifecycle.quotaRefusal(image, request.size, config.storageQuota, "size");
 		}
 		throw conflict(SESSION_MESSAGES.notQueued(image.id));
 	}
@@ -137,62 +118,52 @@ export async function readSession(deps: SessionDeps, imageId: string): Promise<S
 
 /**
  * Stores one part. Its size must be exactly the session's (the last part: the remainder);
- * re-sending a part replaces it. Parts can arrive in any order, on any instance.
+ * re-sending a part replaces it. Parts can arrive in any order, on any instance, but only while
+ * the image is queued with this session open: nothing is stored that the quota does not count.
  */
 export async function uploadPart(
 	deps: SessionDeps,
 	imageId: string,
 	partNumber: number,
-	request: Request,
+	data: ImageData | null,
 ): Promise<StoredPart> {
 	const image = await uploadableImage(deps, imageId);
 	const session = await openSessionOf(deps, image);
+	if (!takesParts(image)) {
+		throw conflict(SESSION_MESSAGES.imageTakesNoParts(image.id, image.status));
+	}
 	if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > session.part_count) {
 		throw invalid(SESSION_MESSAGES.partNumber(session.part_count), "part_number");
 	}
 	const expected = expectedPartSize(session, partNumber);
-	const header = request.headers.get("content-length");
-	const declared = header === null ? null : Number(header);
+	const declared = data?.contentLength ?? null;
 	if (declared !== null && declared !== expected) {
 		throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, declared), "Content-Length");
 	}
-	if (!request.body)
-		throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, 0), "Content-Length");
-	// A chunked part gets a known length this way; a short or long body makes the put fail.
-	let body: ReadableStream<Uint8Array> = request.body;
-	let piping: Promise<void> | null = null;
-	if (declared === null) {
-		const sized = new FixedLengthStream(expected);
-		piping = request.body.pipeTo(sized.writable);
-		body = sized.readable;
-	}
+	if (!data) throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, 0), "Content-Length");
 	const write = deps.blobs.resumeMultipart(image.object_key, session.upload_id);
 	let etag: string;
 	try {
-		const [part] = await Promise.all([write.uploadPart(partNumber, body), piping]);
-		etag = part.etag;
+		({ etag } = await storePart(write, partNumber, data.body, expected, declared !== null));
 	} catch (err) {
-		if (piping)
+		if (err instanceof PartLengthError) {
 			throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, null), "Content-Length");
+		}
 		throw unavailable("The image store failed while writing the part; send it again.", err);
 	}
 	const part = { part_number: partNumber, size: expected, etag };
 	// Every stored part moves the deadline: a slow upload that keeps going is not swept.
-	const deadline = glanceTimestamp(new Date(Date.now() + deps.config.sessionTtlSeconds * 1000));
-	if (!(await deps.sessions.savePart(image.id, part, deadline)))
+	if (!(await deps.sessions.savePart(image.id, part, deadline(deps.config)))) {
 		throw conflict(SESSION_MESSAGES.closed);
+	}
 	return part;
 }
 
 /** Aborts a session: its parts are dropped, the reservation released, the image stays queued. */
 export async function abortSession(deps: SessionDeps, imageId: string): Promise<void> {
 	const image = await uploadableImage(deps, imageId);
-	const session = await openSessionOf(deps, image);
-	await deps.blobs
-		.resumeMultipart(image.object_key, session.upload_id)
-		.abort()
-		.catch(() => {});
-	await deps.sessions.close(image.id);
+	await openSessionOf(deps, image);
+	await new ImageLifecycle(deps).abandonSession(image);
 }
 
 /**
@@ -203,12 +174,15 @@ export async function completeSession(deps: SessionDeps, imageId: string): Promi
 	const image = await uploadableImage(deps, imageId);
 	// Completing twice (a client retrying after a lost answer) answers the same again.
 	const current = await deps.sessions.find(image.id);
-	if (current?.state === "verifying" && image.status === "saving") return image;
+	if (current?.state === "verifying" && image.status === LIFECYCLE.completeSession.to) {
+		return image;
+	}
 	const session = await openSessionOf(deps, image);
 	const parts = await deps.sessions.parts(image.id);
-	const stored = new Set(parts.map((p) => p.part_number));
-	const missing: number[] = [];
-	for (let n = 1; n <= session.part_count; n++) if (!stored.has(n)) missing.push(n);
+	const missing = missingParts(
+		session,
+		parts.map((p) => p.part_number),
+	);
 	if (missing.length > 0) throw invalid(SESSION_MESSAGES.missingParts(missing));
 	if (!(await deps.sessions.markCompleted(image.id))) throw conflict(SESSION_MESSAGES.closed);
 	try {
@@ -217,31 +191,10 @@ export async function completeSession(deps: SessionDeps, imageId: string): Promi
 			.complete(parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })));
 	} catch (err) {
 		const reason = `The image store could not assemble the uploaded parts: ${err instanceof Error ? err.message : String(err)}`;
-		await failUpload(deps, image, reason);
+		await new ImageLifecycle(deps).kill(image, reason);
 		throw unavailable(reason, err);
 	}
 	await deps.enqueueVerification(image.id);
 	const now = await deps.images.find(image.id, null);
 	return now?.image ?? image;
-}
-
-/** Kills an upload that cannot become active: no bytes, no session, no reservation left. */
-export async function failUpload(
-	deps: Pick<SessionDeps, "images" | "sessions" | "blobs">,
-	image: StoredImage,
-	reason: string,
-): Promise<void> {
-	await deps.images.transition(image.id, TRANSITIONS.kill.from, TRANSITIONS.kill.to, {
-		status_reason: reason,
-		reserved_bytes: 0,
-	});
-	const session = await deps.sessions.find(image.id);
-	if (session) {
-		await deps.blobs
-			.resumeMultipart(image.object_key, session.upload_id)
-			.abort()
-			.catch(() => {});
-	}
-	await deps.blobs.delete(image.object_key).catch(() => {});
-	await deps.sessions.close(image.id);
 }

@@ -1,26 +1,22 @@
 import type { Config } from "../config";
-import { inspectStoredObject } from "../inspection";
-import type { ImageRepository } from "../metadata/image-repository";
-import type { SessionRepository } from "../metadata/session-repository";
-import type { BlobStore } from "../storage/blob-store";
-import { activate } from "./image-upload";
-import { ClientDisconnectedError, digestStream } from "./stream-to-store";
-import { failUpload } from "./upload-sessions";
+import { MESSAGES } from "../domain/glance-rules";
+import { LIFECYCLE } from "../domain/lifecycle";
+import { formatRecord } from "../inspection";
+import { ClientDisconnectedError, digestStream } from "../storage/stream-to-store";
+import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
+import { inspectStoredObject } from "./stored-windows";
 
-export interface VerifyDeps {
-	images: ImageRepository;
-	sessions: SessionRepository;
-	blobs: BlobStore;
+export interface VerifyDeps extends LifecycleDeps {
 	config: Config;
 }
 
 export type VerifyOutcome = "active" | "killed" | "skipped";
 
 /**
- * Checks the object a completed upload session assembled (design.md §4): its size, MD5 and
- * SHA-512 against what the client declared, then its content. The image becomes active, or
- * killed with the reason recorded and its bytes removed. Idempotent: a redelivered message for
- * an image that is no longer being verified does nothing.
+ * Checks the object a completed upload session assembled: its size, MD5 and SHA-512 against
+ * what the client declared, then its content. The image becomes active, or killed with the
+ * reason recorded and its bytes removed. Idempotent: a redelivered message for an image that is
+ * no longer being verified does nothing.
  */
 export async function verifyUploadedImage(
 	deps: VerifyDeps,
@@ -28,10 +24,13 @@ export async function verifyUploadedImage(
 ): Promise<VerifyOutcome> {
 	const found = await deps.images.find(imageId, null);
 	const session = await deps.sessions.find(imageId);
-	if (found?.image.status !== "saving" || session?.state !== "verifying") return "skipped";
+	if (found?.image.status !== LIFECYCLE.completeSession.to || session?.state !== "verifying") {
+		return "skipped";
+	}
 	const image = found.image;
+	const lifecycle = new ImageLifecycle(deps);
 	const kill = async (reason: string): Promise<VerifyOutcome> => {
-		await failUpload(deps, image, reason);
+		await lifecycle.kill(image, reason);
 		console.log(
 			JSON.stringify({
 				level: "info",
@@ -58,9 +57,7 @@ export async function verifyUploadedImage(
 		);
 	}
 	if (session.checksum && session.checksum !== bytes.md5) {
-		return kill(
-			`Supplied checksum (${session.checksum}) and checksum generated from uploaded image (${bytes.md5}) did not match.`,
-		);
+		return kill(MESSAGES.checksumMismatch(session.checksum, bytes.md5));
 	}
 	if (session.os_hash_value && session.os_hash_value !== bytes.sha512) {
 		return kill(
@@ -68,29 +65,15 @@ export async function verifyUploadedImage(
 		);
 	}
 	// The same content checks a single-request upload gets, by ranged reads of the object.
-	const verdict = await inspectStoredObject(
-		deps.blobs,
-		image.object_key,
-		{ diskFormat: image.disk_format, containerFormat: image.container_format },
-		deps.config,
-	);
+	const declared = { diskFormat: image.disk_format, containerFormat: image.container_format };
+	const verdict = await inspectStoredObject(deps.blobs, image.object_key, declared, deps.config);
 	if (verdict && !verdict.accepted) return kill(verdict.reason);
-	const active = await activate(
-		deps.images,
-		imageId,
-		bytes,
-		verdict?.accepted ? verdict.virtualSize : null,
-	);
-	if (active) {
-		await deps.sessions.close(imageId);
-		return "active";
-	}
-	// Someone else moved the image while we hashed: a second delivery of this message that won
-	// (leave its bytes alone), or a delete or the sweeper (its bytes are garbage now).
-	const now = await deps.images.find(imageId, null);
-	if (now?.image.status !== "active") {
-		await deps.blobs.delete(image.object_key).catch(() => {});
-		await deps.sessions.close(imageId);
-	}
-	return "skipped";
+	const active = await lifecycle.activate(image, {
+		...bytes,
+		virtualSize: verdict?.accepted ? verdict.virtualSize : null,
+		detectedFormat: verdict?.accepted ? formatRecord(verdict.detected, declared) : null,
+	});
+	// Null: a second delivery of this message won, or a delete or the sweeper came first (the
+	// lifecycle removed the bytes if the image is dead).
+	return active ? "active" : "skipped";
 }

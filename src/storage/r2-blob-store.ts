@@ -1,3 +1,4 @@
+import { toHex } from "../lib/hex";
 import type {
 	BlobBody,
 	BlobStore,
@@ -6,12 +7,6 @@ import type {
 	StoredBlob,
 	UploadedPart,
 } from "./blob-store";
-
-export function toHex(buffer: ArrayBuffer): string {
-	let out = "";
-	for (const byte of new Uint8Array(buffer)) out += byte.toString(16).padStart(2, "0");
-	return out;
-}
 
 const HTTP_METADATA = { contentType: "application/octet-stream" };
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { createApp } from "../../src/app";
-import { inspectStoredObject } from "../../src/inspection";
+import { inspectStoredObject } from "../../src/services/stored-windows";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
 import { chunkedStream } from "../helpers/bytes";
 import { metaHeaders } from "../helpers/fixtures";

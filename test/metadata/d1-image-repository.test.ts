@@ -32,6 +32,7 @@ function newImage(overrides: Partial<StoredImage> = {}): StoredImage {
 		upload_started_at: null,
 		revision: crypto.randomUUID(),
 		reserved_bytes: 0,
+		detected_format: null,
 		...overrides,
 	};
 }
@@ -74,13 +75,13 @@ describe("D1ImageRepository", () => {
 	it("applies a transition only when the guard holds", async () => {
 		const image = newImage();
 		await repo.insert(image);
-		const saving = await repo.transition(image.id, ["queued"], "saving", { size: 5 });
+		const saving = (await repo.apply("startUpload", image.id, { size: 5 }))?.image;
 		expect(saving).toMatchObject({ status: "saving", size: 5 });
 		expect((saving?.updated_at ?? "") >= image.updated_at).toBe(true);
-		expect(await repo.transition(image.id, ["queued"], "saving")).toBeNull();
+		expect(await repo.apply("startUpload", image.id)).toBeNull();
 		const [first, second] = await Promise.all([
-			repo.transition(image.id, ["saving"], "active"),
-			repo.transition(image.id, ["saving"], "killed"),
+			repo.apply("finishUpload", image.id),
+			repo.apply("kill", image.id),
 		]);
 		expect([first, second].filter(Boolean)).toHaveLength(1);
 	});

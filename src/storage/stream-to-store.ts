@@ -1,5 +1,5 @@
-import type { BlobStore, MultipartWrite, StoredBlob, UploadedPart } from "../storage/blob-store";
-import { toHex } from "../storage/r2-blob-store";
+import { toHex } from "../lib/hex";
+import type { BlobStore, MultipartWrite, StoredBlob, UploadedPart } from "./blob-store";
 
 /** The client's body failed or ended before the bytes it promised (a hang-up). */
 export class ClientDisconnectedError extends Error {
@@ -151,21 +151,20 @@ async function pump(
 
 /**
  * Streams a body of known length into the store, computing SHA-512 on the way; the store
- * computes (and, given `md5`, verifies) the MD5. Backpressure from the store paces the reads,
- * so memory stays flat whatever the size.
+ * computes the MD5 (the caller compares it with any the client declared). Backpressure from
+ * the store paces the reads, so memory stays flat whatever the size.
  */
 export async function streamKnownLength(
 	blobs: BlobStore,
 	key: string,
 	source: ReadableStream<Uint8Array>,
 	length: number,
-	md5?: string,
 	tap?: ChunkTap,
 ): Promise<StreamedBytes> {
 	const sized = new FixedLengthStream(length);
 	const writer = sized.writable.getWriter();
 	const digests = new Digests(false);
-	const storing = blobs.put(key, sized.readable, length, md5 ? { md5 } : {});
+	const storing = blobs.put(key, sized.readable, length);
 	// Surfaces a failed put while the pump waits on a write the store will never take.
 	const storeFailed = storing.then(
 		() => new Promise<never>(() => {}),
@@ -279,4 +278,51 @@ export async function digestStream(source: ReadableStream<Uint8Array>): Promise<
 	const size = await pump(source, (chunk) => digests.update(chunk));
 	const { sha512, md5 } = await digests.finish();
 	return { size, md5: md5 ?? "", sha512 };
+}
+
+/** A part's body was not the length its session requires. */
+export class PartLengthError extends Error {
+	constructor(
+		readonly expected: number,
+		cause: unknown,
+	) {
+		super(`part body is not ${expected} bytes`, { cause });
+		this.name = "PartLengthError";
+	}
+}
+
+/**
+ * Stores one part of exactly `length` bytes. A body of another length is refused with
+ * PartLengthError (the client's fault); the store failing is a StoreWriteError. R2 needs a
+ * stream of known length, so a chunked body is given one.
+ */
+export async function storePart(
+	upload: MultipartWrite,
+	partNumber: number,
+	body: ReadableStream<Uint8Array>,
+	length: number,
+	bodyLengthKnown: boolean,
+): Promise<UploadedPart> {
+	if (bodyLengthKnown) {
+		try {
+			return await upload.uploadPart(partNumber, body);
+		} catch (err) {
+			throw new StoreWriteError(err);
+		}
+	}
+	const sized = new FixedLengthStream(length);
+	const piping = body.pipeTo(sized.writable).then(
+		() => null,
+		(err: unknown) => err ?? new Error("the part body failed"),
+	);
+	let part: UploadedPart;
+	try {
+		part = await upload.uploadPart(partNumber, sized.readable);
+	} catch (err) {
+		const bodyFailure = await piping;
+		throw bodyFailure ? new PartLengthError(length, bodyFailure) : new StoreWriteError(err);
+	}
+	const bodyFailure = await piping;
+	if (bodyFailure) throw new PartLengthError(length, bodyFailure);
+	return part;
 }

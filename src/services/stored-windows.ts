@@ -1,12 +1,14 @@
-import type { BlobStore } from "../storage/blob-store";
 import {
 	type ContentPolicy,
 	type ContentVerdict,
 	type DeclaredFormats,
+	HEAD_WINDOW,
+	type ImageWindows,
 	judgeContent,
 	regionsToCapture,
-} from "./content";
-import { HEAD_WINDOW, type ImageWindows, TAIL_WINDOW } from "./windows";
+	TAIL_WINDOW,
+} from "../inspection";
+import type { BlobStore } from "../storage/blob-store";
 
 /**
  * Captures a stored object's windows by ranged reads: the head, the regions it points to and

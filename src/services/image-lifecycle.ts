@@ -1,0 +1,165 @@
+import { MESSAGES, SESSION_MESSAGES } from "../domain/glance-rules";
+import type { StoredImage } from "../domain/image";
+import { isDead, type TransitionName } from "../domain/lifecycle";
+import { conflict, type Refusal, tooLarge } from "../domain/refusal";
+import type { ImageRepository, Transitioned } from "../metadata/image-repository";
+import type { SessionRepository } from "../metadata/session-repository";
+import type { BlobStore } from "../storage/blob-store";
+import type { StreamedBytes } from "../storage/stream-to-store";
+
+export interface LifecycleDeps {
+	images: ImageRepository;
+	sessions: SessionRepository;
+	blobs: BlobStore;
+}
+
+/** What the bytes of an upload turned out to be. */
+export interface VerifiedBytes extends StreamedBytes {
+	virtualSize: number | null;
+	/** The format content inspection found, kept so later format changes meet the same rule. */
+	detectedFormat: string | null;
+}
+
+function log(level: "info" | "error", msg: string, fields: Record<string, unknown>): void {
+	const line = JSON.stringify({ level, msg, ...fields });
+	if (level === "error") console.error(line);
+	else console.log(line);
+}
+
+/**
+ * Removes what an image's upload left in the store: the object and any multipart upload. Only
+ * the transition that made the image dead calls this (or a writer that finds its image dead
+ * after its bytes landed), so the bytes of a live image are never touched. Failures are logged:
+ * the sweeper removes objects of dead images that are left behind.
+ */
+async function discardBytes(
+	deps: LifecycleDeps,
+	image: StoredImage,
+	uploadId: string | null,
+): Promise<void> {
+	try {
+		if (uploadId) await deps.blobs.resumeMultipart(image.object_key, uploadId).abort();
+	} catch (err) {
+		log("error", "could not abort a multipart upload", { image_id: image.id, error: String(err) });
+	}
+	try {
+		await deps.blobs.delete(image.object_key);
+	} catch (err) {
+		log("error", "could not remove image bytes; the sweeper will", {
+			image_id: image.id,
+			error: String(err),
+		});
+	}
+}
+
+/**
+ * The single owner of every end of an upload: start, activate, kill (with a reason), expire,
+ * abandon a session, delete. Each end is one guarded transition (domain/lifecycle.ts) that
+ * also settles the quota reservation and closes the upload session in the same batch; bytes
+ * are removed only when that transition took effect.
+ */
+export class ImageLifecycle {
+	constructor(private readonly deps: LifecycleDeps) {}
+
+	/**
+	 * queued → saving for a single-request upload, reserving `bytes`. Refused while an upload
+	 * session owns the image's data, or when the image is no longer queued.
+	 */
+	async beginUpload(image: StoredImage, bytes: number, quota: number): Promise<StoredImage> {
+		const started = await this.deps.images.startUpload(image.id, bytes, quota);
+		if (started === "session") throw conflict(SESSION_MESSAGES.sessionOwnsData(image.id));
+		if (started === "conflict") throw conflict(MESSAGES.unqueued);
+		if (started === "quota") throw await this.quotaRefusal(image, bytes, quota);
+		return started;
+	}
+
+	/** 413 naming the quota, what is in use and what this upload needed. */
+	async quotaRefusal(
+		image: StoredImage,
+		needed: number,
+		quota: number,
+		field?: string,
+	): Promise<Refusal> {
+		const used = image.owner === null ? 0 : await this.deps.images.storageUsed(image.owner);
+		return tooLarge(MESSAGES.storageQuota(quota, used, needed), field);
+	}
+
+	/**
+	 * saving → active with what the bytes turned out to be; the reservation becomes the size and
+	 * the session (a verified one) closes. Null when the image is no longer saving: then its
+	 * bytes were written after whoever moved it removed them, and they go if it is dead.
+	 */
+	async activate(image: StoredImage, bytes: VerifiedBytes): Promise<StoredImage | null> {
+		const applied = await this.deps.images.apply("finishUpload", image.id, {
+			size: bytes.size,
+			checksum: bytes.md5,
+			os_hash_algo: "sha512",
+			os_hash_value: bytes.sha512,
+			status_reason: null,
+			detected_format: bytes.detectedFormat,
+			...(bytes.virtualSize !== null ? { virtual_size: bytes.virtualSize } : {}),
+		});
+		if (applied) return applied.image;
+		await this.discardIfDead(image);
+		return null;
+	}
+
+	/** An upload failed: killed with the reason recorded, its bytes removed (Glance's safe_kill). */
+	kill(image: StoredImage, reason: string): Promise<boolean> {
+		return this.end("kill", image, reason);
+	}
+
+	/** The sweeper's kill of a session past its deadline or an upload that stalled. */
+	expire(image: StoredImage, reason: string): Promise<boolean> {
+		return this.end("expire", image, reason);
+	}
+
+	/**
+	 * The client gave up on its session: the parts go, the image stays queued. Also how the
+	 * sweeper closes a session its image outlived (left by an older version of this service):
+	 * only the session's parts go, never the image's object.
+	 */
+	async abandonSession(image: StoredImage): Promise<void> {
+		const uploadId = await this.deps.sessions.close(image.id);
+		if (uploadId) await this.abortMultipart(image, uploadId);
+	}
+
+	/** The image becomes a tombstone, then its bytes go. Null when the guard did not hold. */
+	async delete(image: StoredImage): Promise<Transitioned | null> {
+		const tombstone = await this.deps.images.markDeleted(image.id);
+		if (tombstone) await discardBytes(this.deps, image, tombstone.closedUploadId);
+		return tombstone;
+	}
+
+	private async end(name: TransitionName, image: StoredImage, reason: string): Promise<boolean> {
+		let applied: Transitioned | null;
+		try {
+			applied = await this.deps.images.apply(name, image.id, { status_reason: reason });
+		} catch (err) {
+			// Never mask the failure that led here; the sweeper kills what stays saving.
+			log("error", "could not kill image", { image_id: image.id, error: String(err) });
+			return false;
+		}
+		if (applied) await discardBytes(this.deps, image, applied.closedUploadId);
+		else await this.discardIfDead(image);
+		return applied !== null;
+	}
+
+	/** Bytes written after the image died are garbage: remove them if it is dead now. */
+	private async discardIfDead(image: StoredImage): Promise<void> {
+		const now = await this.deps.images.find(image.id, null);
+		if (!now || isDead(now.image.status)) await discardBytes(this.deps, image, null);
+	}
+
+	private async abortMultipart(image: StoredImage, uploadId: string): Promise<void> {
+		await this.deps.blobs
+			.resumeMultipart(image.object_key, uploadId)
+			.abort()
+			.catch((err) =>
+				log("error", "could not abort a multipart upload", {
+					image_id: image.id,
+					error: String(err),
+				}),
+			);
+	}
+}
