@@ -5,7 +5,6 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
 	describeNetworkError,
 	networkFailure,
@@ -14,7 +13,8 @@ import {
 	verifyFailed,
 } from "./errors.mjs";
 import { digestFile, sizeOf } from "./files.mjs";
-import { backoffDelay, drain, imageFromHeaders, isRetryableStatus } from "./http.mjs";
+import { AttemptFailure, drain, imageFromHeaders, isRetryableStatus, retrying } from "./http.mjs";
+import { withRetries } from "./retry.mjs";
 import { formatBytes, formatRate } from "./ui.mjs";
 
 /** No byte received for this long: the download is stuck; resume it on a new connection. */
@@ -113,136 +113,132 @@ async function fetchToPart(client, ui, id, partPath, initialOffset) {
 	/** Digests of the bytes in partPath so far; null when they must be read from disk again. */
 	let digests = null;
 	let meter = null;
-	let failures = 0;
-	let image = null;
 	let etag = null;
-	let size = null;
 	let transferred = 0;
-
-	const retry = async (reason, retryAfter = null) => {
-		if (failures >= client.retries) {
-			throw networkFailure(`${what}: ${reason} (${failures + 1} attempts)`);
-		}
-		const delay = backoffDelay(failures, retryAfter);
-		failures++;
-		ui.note(`${what}: ${reason}; resuming in ${(delay / 1000).toFixed(1)} s`);
-		await sleep(delay);
-	};
+	/** Bytes the current attempt received: a failure after some is progress, not a dead end. */
+	let received = 0;
 
 	// A fresh start: whatever <file>.part holds is not to be trusted.
 	if (initialOffset === 0) await truncate(partPath);
-	for (;;) {
-		const offset = (await localSize(partPath)) ?? 0;
-		if (digests && digests.bytes !== offset) digests = null;
+	try {
+		return await withRetries(attempt, {
+			...retrying(ui, what, client.retries, { verb: "resuming" }),
+			progressed: () => received > 0,
+		});
+	} catch (err) {
+		if (!(err instanceof AttemptFailure)) throw err;
+		if (err.res) await drain(err.res);
+		throw networkFailure(`${what}: ${err.message} (${client.retries + 1} attempts)`, {
+			cause: err.cause,
+		});
+	}
 
-		const headers = { "Accept-Encoding": "identity" };
-		if (offset > 0) headers.Range = `bytes=${offset}-`;
-		const stall = new AbortController();
-		let lastActivity = Date.now();
-		const timer = setInterval(() => {
-			if (Date.now() - lastActivity > STALL_MS) stall.abort(new Error("the download stalled"));
-		}, 1000);
-		timer.unref();
-		try {
-			let res;
+	/** One GET from the current end of partPath (a few when the server does not honour Range). */
+	async function attempt(n) {
+		for (;;) {
+			received = 0;
+			const offset = (await localSize(partPath)) ?? 0;
+			if (digests && digests.bytes !== offset) digests = null;
+
+			const headers = { "Accept-Encoding": "identity" };
+			if (offset > 0) headers.Range = `bytes=${offset}-`;
+			const stall = new AbortController();
+			let lastActivity = Date.now();
+			const timer = setInterval(() => {
+				if (Date.now() - lastActivity > STALL_MS) stall.abort(new Error("the download stalled"));
+			}, 1000);
+			timer.unref();
 			try {
-				res = await client.send("GET", path, { headers, signal: stall.signal, timeoutMs: 0 });
-			} catch (err) {
-				await retry(describeNetworkError(err));
-				continue;
-			}
-			if (res.status === 416 && offset > 0) {
-				// <file>.part is as long as the image (or longer): check against HEAD.
-				await drain(res);
-				const head = await client.headImage(id);
-				if (!head) throw refused(`${what}: image ${id} was not found`);
-				if (head.size === offset) {
-					digests ??= await digestFile(partPath, { length: offset });
-					return finish(head, offset, digests, 0);
+				let res;
+				try {
+					res = await client.send("GET", path, { headers, signal: stall.signal, timeoutMs: 0 });
+				} catch (err) {
+					throw new AttemptFailure(describeNetworkError(err), { cause: err });
 				}
-				await truncate(partPath);
-				digests = null;
-				continue;
-			}
-			if (isRetryableStatus(res.status)) {
-				const retryAfter = res.headers.get("retry-after");
-				await drain(res);
-				await retry(`HTTP ${res.status}`, retryAfter);
-				continue;
-			}
-			if (!res.ok) throw await client.failure(what, res);
-
-			image = imageFromHeaders(res.headers);
-			etag = unquoteEtag(res.headers.get("etag"));
-			let start = 0;
-			if (res.status === 206) {
-				const range = parseContentRange(res.headers.get("content-range"));
-				if (!range || range.start !== offset) {
-					// Not the range asked for: start over without one.
+				if (res.status === 416 && offset > 0) {
+					// <file>.part is as long as the image (or longer): check against HEAD.
 					await drain(res);
+					const head = await client.headImage(id);
+					if (!head) throw refused(`${what}: image ${id} was not found`);
+					if (head.size === offset) {
+						digests ??= await digestFile(partPath, { length: offset });
+						return finish(head, offset, digests, 0);
+					}
 					await truncate(partPath);
 					digests = null;
 					continue;
 				}
-				start = range.start;
-				size = range.total ?? image.size ?? null;
-			} else {
-				// 200: the whole image (the server ignored or was not sent a Range).
-				if (offset > 0) {
-					await truncate(partPath);
-					digests = null;
-				}
-				const length = res.headers.get("content-length");
-				size = length !== null ? Number(length) : (image.size ?? null);
-			}
-			if (size === null) throw refused(`${what}: the server did not say how large the image is`);
-			if (!digests) digests = await digestFile(partPath, { length: start });
-			if (!meter) meter = ui.progress("downloading", size, start);
-			else meter.set(start);
-			if (start > 0 && transferred === 0 && failures === 0) {
-				ui.note(`resuming the download of image ${id} at ${formatBytes(start)}`);
-			}
+				if (isRetryableStatus(res.status)) throw new AttemptFailure(`HTTP ${res.status}`, { res });
+				if (!res.ok) throw await client.failure(what, res);
 
-			const hashing = digests;
-			let received = 0;
-			let writeError = null;
-			const out = fs.createWriteStream(partPath, { flags: "a" });
-			out.on("error", (err) => {
-				writeError = err;
-			});
-			const counter = new Transform({
-				transform(chunk, _enc, done) {
-					lastActivity = Date.now();
-					received += chunk.length;
-					hashing.update(chunk);
-					meter.add(chunk.length);
-					done(null, chunk);
-				},
-			});
-			try {
-				const body = res.body ? Readable.fromWeb(res.body) : Readable.from([]);
-				await pipeline(body, counter, out);
-			} catch (err) {
-				transferred += received;
-				digests = null; // some hashed bytes may not have reached the disk
-				meter.sub(received);
-				if (writeError) {
-					throw usageError(`cannot write ${partPath}: ${writeError.code ?? writeError.message}`);
+				const image = imageFromHeaders(res.headers);
+				etag = unquoteEtag(res.headers.get("etag"));
+				let start = 0;
+				let size;
+				if (res.status === 206) {
+					const range = parseContentRange(res.headers.get("content-range"));
+					if (!range || range.start !== offset) {
+						// Not the range asked for: start over without one.
+						await drain(res);
+						await truncate(partPath);
+						digests = null;
+						continue;
+					}
+					start = range.start;
+					size = range.total ?? image.size ?? null;
+				} else {
+					// 200: the whole image (the server ignored or was not sent a Range).
+					if (offset > 0) {
+						await truncate(partPath);
+						digests = null;
+					}
+					const length = res.headers.get("content-length");
+					size = length !== null ? Number(length) : (image.size ?? null);
 				}
-				if (received > 0) failures = 0; // progress was made: a fresh budget of retries
-				await retry(describeNetworkError(err));
-				continue;
+				if (size === null) throw refused(`${what}: the server did not say how large the image is`);
+				if (!digests) digests = await digestFile(partPath, { length: start });
+				if (!meter) meter = ui.progress("downloading", size, start);
+				else meter.set(start);
+				if (start > 0 && n === 0) {
+					ui.note(`resuming the download of image ${id} at ${formatBytes(start)}`);
+				}
+
+				const hashing = digests;
+				let writeError = null;
+				const out = fs.createWriteStream(partPath, { flags: "a" });
+				out.on("error", (err) => {
+					writeError = err;
+				});
+				const counter = new Transform({
+					transform(chunk, _enc, done) {
+						lastActivity = Date.now();
+						received += chunk.length;
+						hashing.update(chunk);
+						meter.add(chunk.length);
+						done(null, chunk);
+					},
+				});
+				try {
+					const body = res.body ? Readable.fromWeb(res.body) : Readable.from([]);
+					await pipeline(body, counter, out);
+				} catch (err) {
+					transferred += received;
+					digests = null; // some hashed bytes may not have reached the disk
+					meter.sub(received);
+					if (writeError) {
+						throw usageError(`cannot write ${partPath}: ${writeError.code ?? writeError.message}`);
+					}
+					throw new AttemptFailure(describeNetworkError(err), { cause: err });
+				}
+				transferred += received;
+				if (start + received < size) {
+					// The server ended the body early: resume from what we have.
+					throw new AttemptFailure(`the connection closed after ${formatBytes(start + received)}`);
+				}
+				return finish(image, size, digests, transferred);
+			} finally {
+				clearInterval(timer);
 			}
-			transferred += received;
-			if (start + received < size) {
-				// The server ended the body early: resume from what we have.
-				if (received > 0) failures = 0;
-				await retry(`the connection closed after ${formatBytes(start + received)}`);
-				continue;
-			}
-			return finish(image, size, digests, transferred);
-		} finally {
-			clearInterval(timer);
 		}
 	}
 

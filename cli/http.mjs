@@ -2,13 +2,10 @@
 // CliErrors with the right exit code, and retries with exponential backoff and jitter for the
 // failures that may go away (5xx, 429, 408, network errors).
 
-import { setTimeout as sleep } from "node:timers/promises";
 import { describeNetworkError, networkFailure, refused } from "./errors.mjs";
+import { withRetries } from "./retry.mjs";
 
 const REQUEST_TIMEOUT_MS = 120_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 20_000;
-const RETRY_AFTER_CAP_MS = 60_000;
 
 /** Statuses worth retrying for any request. */
 export function isRetryableStatus(status) {
@@ -16,21 +13,37 @@ export function isRetryableStatus(status) {
 }
 
 /**
- * The delay before retry number `attempt` (0-based): exponential with "equal jitter" (half
- * fixed, half random), or the server's Retry-After when it gave one (capped).
+ * A failed attempt worth another: a network error, or an answer with a retryable status whose
+ * body is left unread so that the last one can still be reported.
  */
-export function backoffDelay(attempt, retryAfterHeader, random = Math.random) {
-	const retryAfter = parseRetryAfter(retryAfterHeader);
-	if (retryAfter !== null) return Math.min(retryAfter, RETRY_AFTER_CAP_MS);
-	const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-	return Math.round(ceiling / 2 + random() * (ceiling / 2));
+export class AttemptFailure extends Error {
+	/**
+	 * @param {string} reason what went wrong, for the retry note: "HTTP 503", "timed out"
+	 * @param {{cause?: unknown, res?: Response}} [options]
+	 */
+	constructor(reason, { cause, res } = {}) {
+		super(reason, { cause });
+		this.name = "AttemptFailure";
+		this.res = res;
+	}
 }
 
-function parseRetryAfter(value) {
-	if (value === null || value === undefined || value === "") return null;
-	if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-	const date = Date.parse(value);
-	return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+/**
+ * withRetries options for attempts that throw AttemptFailures: the answer a retry replaces is
+ * drained, its Retry-After honoured, and each retry noted as `<what>: <reason>; <verb> in 1.2 s`.
+ */
+export function retrying(ui, what, retries, { verb = "retrying", signal } = {}) {
+	return {
+		retries,
+		signal,
+		retryable: (error) => error instanceof AttemptFailure,
+		retryAfter: (error) =>
+			error instanceof AttemptFailure ? error.res?.headers.get("retry-after") : null,
+		onRetry: async ({ error, delayMs }) => {
+			if (error.res) await drain(error.res);
+			ui.note(`${what}: ${error.message}; ${verb} in ${(delayMs / 1000).toFixed(1)} s`);
+		},
+	};
 }
 
 /**
@@ -158,32 +171,36 @@ export class Client {
 	 * answered. Only for requests whose body can be sent again (JSON or none).
 	 */
 	async call(method, path, { what, retryStatuses = [], ...options } = {}) {
-		for (let attempt = 0; ; attempt++) {
+		const attempt = async () => {
 			let res;
 			try {
 				res = await this.send(method, path, options);
 			} catch (err) {
 				if (options.signal?.aborted) throw err;
-				if (attempt >= this.retries) {
-					throw networkFailure(
-						`${what}: ${describeNetworkError(err)} (${attempt + 1} attempt${attempt ? "s" : ""})`,
-						{ cause: err },
-					);
-				}
-				await this.pause(attempt, null, `${what}: ${describeNetworkError(err)}`);
-				continue;
+				throw new AttemptFailure(describeNetworkError(err), { cause: err });
 			}
-			const retryable = isRetryableStatus(res.status) || retryStatuses.includes(res.status);
-			if (!retryable || attempt >= this.retries) return res;
-			await drain(res);
-			await this.pause(attempt, res.headers.get("retry-after"), `${what}: HTTP ${res.status}`);
+			if (isRetryableStatus(res.status) || retryStatuses.includes(res.status)) {
+				throw new AttemptFailure(`HTTP ${res.status}`, { res });
+			}
+			return res;
+		};
+		try {
+			return await withRetries(
+				attempt,
+				retrying(this.ui, what, this.retries, { signal: options.signal }),
+			);
+		} catch (err) {
+			if (!(err instanceof AttemptFailure)) throw err;
+			// Out of retries: the caller reads the last answer like any other.
+			if (err.res) return err.res;
+			const attempts = this.retries + 1;
+			throw networkFailure(
+				`${what}: ${err.message} (${attempts} attempt${attempts > 1 ? "s" : ""})`,
+				{
+					cause: err.cause,
+				},
+			);
 		}
-	}
-
-	async pause(attempt, retryAfter, reason) {
-		const delay = backoffDelay(attempt, retryAfter);
-		this.ui.note(`${reason}; retrying in ${(delay / 1000).toFixed(1)} s`);
-		await sleep(delay);
 	}
 
 	/**

@@ -7,7 +7,6 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-	CliError,
 	describeNetworkError,
 	networkFailure,
 	refused,
@@ -15,7 +14,8 @@ import {
 	verifyFailed,
 } from "./errors.mjs";
 import { digestFile, StateFile } from "./files.mjs";
-import { backoffDelay, drain, errorMessage, isRetryableStatus } from "./http.mjs";
+import { AttemptFailure, drain, errorMessage, isRetryableStatus, retrying } from "./http.mjs";
+import { withRetries } from "./retry.mjs";
 import { formatBytes, formatRate } from "./ui.mjs";
 
 /** No byte read from the file into the request for this long: the connection is stuck. */
@@ -372,7 +372,13 @@ async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
 	const length = end - start;
 	const path = `${sessionPath(id)}/parts/${n}`;
 	const what = `uploading part ${n} of ${session.part_count}`;
-	for (let attempt = 0; ; attempt++) {
+	/** The CliError for a part's unsuccessful answer after `attempts` tries. Reads the body. */
+	const failure = async (res, attempts) => {
+		const message = `${what}: ${await errorMessage(res)}`;
+		if (isRetryableStatus(res.status)) return networkFailure(`${message} (${attempts} attempts)`);
+		return refused(attempts > 1 ? `${message} (${attempts} attempts)` : message);
+	};
+	const attempt = async (earlier) => {
 		let sent = 0;
 		let lastActivity = Date.now();
 		let bodyDone = false;
@@ -396,7 +402,6 @@ async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
 			lastActivity = Date.now();
 		}
 		let res;
-		let networkError = null;
 		try {
 			res = await client.send("PUT", path, {
 				headers: {
@@ -407,15 +412,7 @@ async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
 				signal: AbortSignal.any([signal, watchdog.signal]),
 				timeoutMs: 0,
 			});
-			if (res.ok) {
-				await drain(res);
-				if (sent !== length) {
-					throw usageError(`${file} changed during the upload (part ${n} was short)`);
-				}
-				return;
-			}
 		} catch (err) {
-			if (err instanceof CliError) throw err;
 			if (signal.aborted) throw err;
 			const code = err?.cause?.code;
 			if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH") {
@@ -424,38 +421,30 @@ async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
 			if (err?.code && err?.syscall) {
 				throw usageError(`cannot read ${file}: ${err.code}`);
 			}
-			networkError = err;
+			meter.sub(sent);
+			throw new AttemptFailure(describeNetworkError(err), { cause: err });
 		} finally {
 			clearInterval(timer);
 		}
+		if (res.ok) {
+			await drain(res);
+			if (sent !== length) {
+				throw usageError(`${file} changed during the upload (part ${n} was short)`);
+			}
+			return;
+		}
 		meter.sub(sent);
-		if (networkError) {
-			const reason = describeNetworkError(networkError);
-			if (attempt >= client.retries) {
-				throw networkFailure(`${what}: ${reason} (${attempt + 1} attempts)`, {
-					cause: networkError,
-				});
-			}
-			await pause(ui, attempt, null, `${what}: ${reason}`, signal);
-			continue;
-		}
-		if (!isRetryablePartStatus(res.status) || attempt >= client.retries) {
-			const message = `${what}: ${await errorMessage(res)}`;
-			if (isRetryableStatus(res.status)) {
-				throw networkFailure(`${message} (${attempt + 1} attempts)`);
-			}
-			throw refused(attempt > 0 ? `${message} (${attempt + 1} attempts)` : message);
-		}
-		const retryAfter = res.headers.get("retry-after");
-		await drain(res);
-		await pause(ui, attempt, retryAfter, `${what}: HTTP ${res.status}`, signal);
+		if (isRetryablePartStatus(res.status)) throw new AttemptFailure(`HTTP ${res.status}`, { res });
+		throw await failure(res, earlier + 1);
+	};
+	try {
+		await withRetries(attempt, retrying(ui, what, client.retries, { signal }));
+	} catch (err) {
+		if (!(err instanceof AttemptFailure)) throw err;
+		const attempts = client.retries + 1;
+		if (err.res) throw await failure(err.res, attempts);
+		throw networkFailure(`${what}: ${err.message} (${attempts} attempts)`, { cause: err.cause });
 	}
-}
-
-async function pause(ui, attempt, retryAfter, reason, signal) {
-	const delay = backoffDelay(attempt, retryAfter);
-	ui.note(`${reason}; retrying in ${(delay / 1000).toFixed(1)} s`);
-	await sleep(delay, undefined, { signal });
 }
 
 /**
