@@ -1,3 +1,4 @@
+// @ts-check
 // `glance-edge download`: stream an image into <file>.part (resumed with Range when it exists
 // or when the connection drops), check its MD5 and SHA-512, then rename it to <file>.
 
@@ -7,6 +8,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
 	describeNetworkError,
+	errorCode,
 	networkFailure,
 	refused,
 	usageError,
@@ -17,24 +19,43 @@ import { AttemptFailure, drain, imageFromHeaders, isRetryableStatus, retrying } 
 import { withRetries } from "./retry.mjs";
 import { formatBytes, formatRate } from "./ui.mjs";
 
+/**
+ * @typedef {import("./files.mjs").Digests} Digests
+ * @typedef {import("./http.mjs").Client} Client
+ * @typedef {import("./http.mjs").Image} Image
+ * @typedef {import("./ui.mjs").Ui} Ui
+ * @typedef {{id: string, file: string}} DownloadOptions
+ */
+
+/**
+ * A complete <file>.part: what it holds and what the server says it should hold.
+ * @typedef {object} Fetched
+ * @property {Image} image
+ * @property {number} size
+ * @property {{md5: string, sha512: string, bytes: number}} got
+ * @property {{md5: string | null, sha512: string | null}} expected
+ * @property {boolean} sha512Checked
+ * @property {number} transferred bytes received in this run
+ */
+
 /** No byte received for this long: the download is stuck; resume it on a new connection. */
 const STALL_MS = 60_000;
 
 /** `bytes <start>-<end>/<total>` → {start, end, total}, or null. */
-export function parseContentRange(value) {
+export function parseContentRange(/** @type {string | null} */ value) {
 	const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? "");
 	if (!m) return null;
 	return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? null : Number(m[3]) };
 }
 
-function unquoteEtag(etag) {
+function unquoteEtag(/** @type {string | null} */ etag) {
 	if (!etag) return null;
 	return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
 }
 
 /**
- * @param {{id: string, file: string}} opts
- * @param {{client: import("./http.mjs").Client, ui: object}} ctx
+ * @param {DownloadOptions} opts
+ * @param {import("./http.mjs").Context} ctx
  * @returns the image (from the response headers)
  */
 export async function download(opts, { client, ui }) {
@@ -62,7 +83,7 @@ export async function download(opts, { client, ui }) {
 	try {
 		await fsp.rename(partPath, file);
 	} catch (err) {
-		throw usageError(`cannot rename ${partPath} to ${file}: ${err.code ?? err.message}`);
+		throw usageError(`cannot rename ${partPath} to ${file}: ${errorCode(err)}`);
 	}
 	const seconds = (Date.now() - started) / 1000;
 	const moved = result.transferred;
@@ -72,23 +93,23 @@ export async function download(opts, { client, ui }) {
 	return result.image;
 }
 
-async function localSize(path) {
+async function localSize(/** @type {string} */ path) {
 	try {
 		return await sizeOf(path);
 	} catch (err) {
-		throw usageError(`cannot read ${path}: ${err.code ?? err.message}`);
+		throw usageError(`cannot read ${path}: ${errorCode(err)}`);
 	}
 }
 
-async function truncate(path) {
+async function truncate(/** @type {string} */ path) {
 	try {
 		await fsp.writeFile(path, "");
 	} catch (err) {
-		throw usageError(`cannot write ${path}: ${err.code ?? err.message}`);
+		throw usageError(`cannot write ${path}: ${errorCode(err)}`);
 	}
 }
 
-function mismatches({ size, got, expected }) {
+function mismatches(/** @type {Fetched} */ { size, got, expected }) {
 	const problems = [];
 	if (got.bytes !== size) problems.push(`${got.bytes} bytes received, ${size} expected`);
 	if (expected.md5 && got.md5 !== expected.md5) {
@@ -106,13 +127,24 @@ function mismatches({ size, got, expected }) {
  * Brings <file>.part to the image's full length, appending from its current length, retrying
  * (with Range) when the connection fails. Returns the digests of the whole file and what the
  * server says they should be.
+ * @param {Client} client
+ * @param {Ui} ui
+ * @param {string} id
+ * @param {string} partPath
+ * @param {number} initialOffset
+ * @returns {Promise<Fetched>}
  */
 async function fetchToPart(client, ui, id, partPath, initialOffset) {
 	const what = `downloading image ${id}`;
 	const path = `/v1/images/${encodeURIComponent(id)}`;
-	/** Digests of the bytes in partPath so far; null when they must be read from disk again. */
+	/**
+	 * Digests of the bytes in partPath so far; null when they must be read from disk again.
+	 * @type {Digests | null}
+	 */
 	let digests = null;
+	/** @type {import("./ui.mjs").Meter | null} */
 	let meter = null;
+	/** @type {string | null} */
 	let etag = null;
 	let transferred = 0;
 	/** Bytes the current attempt received: a failure after some is progress, not a dead end. */
@@ -134,12 +166,13 @@ async function fetchToPart(client, ui, id, partPath, initialOffset) {
 	}
 
 	/** One GET from the current end of partPath (a few when the server does not honour Range). */
-	async function attempt(n) {
+	async function attempt(/** @type {number} */ n) {
 		for (;;) {
 			received = 0;
 			const offset = (await localSize(partPath)) ?? 0;
 			if (digests && digests.bytes !== offset) digests = null;
 
+			/** @type {Record<string, string>} */
 			const headers = { "Accept-Encoding": "identity" };
 			if (offset > 0) headers.Range = `bytes=${offset}-`;
 			const stall = new AbortController();
@@ -204,7 +237,8 @@ async function fetchToPart(client, ui, id, partPath, initialOffset) {
 				}
 
 				const hashing = digests;
-				let writeError = null;
+				const counting = meter;
+				let writeError = /** @type {NodeJS.ErrnoException | null} */ (null);
 				const out = fs.createWriteStream(partPath, { flags: "a" });
 				out.on("error", (err) => {
 					writeError = err;
@@ -214,7 +248,7 @@ async function fetchToPart(client, ui, id, partPath, initialOffset) {
 						lastActivity = Date.now();
 						received += chunk.length;
 						hashing.update(chunk);
-						meter.add(chunk.length);
+						counting.add(chunk.length);
 						done(null, chunk);
 					},
 				});
@@ -226,7 +260,7 @@ async function fetchToPart(client, ui, id, partPath, initialOffset) {
 					digests = null; // some hashed bytes may not have reached the disk
 					meter.sub(received);
 					if (writeError) {
-						throw usageError(`cannot write ${partPath}: ${writeError.code ?? writeError.message}`);
+						throw usageError(`cannot write ${partPath}: ${errorCode(writeError)}`);
 					}
 					throw new AttemptFailure(describeNetworkError(err), { cause: err });
 				}
@@ -242,6 +276,13 @@ async function fetchToPart(client, ui, id, partPath, initialOffset) {
 		}
 	}
 
+	/**
+	 * @param {Image} img
+	 * @param {number} total
+	 * @param {Digests} d
+	 * @param {number} moved
+	 * @returns {Fetched}
+	 */
 	function finish(img, total, d, moved) {
 		meter?.stop();
 		const got = d.digest();

@@ -1,3 +1,4 @@
+// @ts-check
 // HTTP client for the glance-edge API: X-Auth-Token on every call, JSON errors turned into
 // CliErrors with the right exit code, and retries with exponential backoff and jitter for the
 // failures that may go away (5xx, 429, 408, network errors).
@@ -5,10 +6,42 @@
 import { describeNetworkError, networkFailure, refused } from "./errors.mjs";
 import { withRetries } from "./retry.mjs";
 
+/** @typedef {import("./ui.mjs").Ui} Ui */
+
+/**
+ * An image as the x-image-meta-* headers of HEAD and GET /v1/images/{id} describe it. The
+ * server leaves out the fields it has no value for; fields not listed here are kept for --json.
+ * @typedef {object} Image
+ * @property {string} [id]
+ * @property {string} [name]
+ * @property {string} [status] queued, saving, active, killed, deleted or pending_delete
+ * @property {string} [status_reason] why the server's verification killed it
+ * @property {number} [size]
+ * @property {string} [checksum] MD5, hex
+ * @property {string} [os_hash_algo]
+ * @property {string} [os_hash_value]
+ * @property {Record<string, string>} properties
+ */
+
+/**
+ * @typedef {object} SendOptions
+ * @property {Record<string, string>} [headers]
+ * @property {unknown} [json] a body sent as JSON
+ * @property {AsyncIterable<Uint8Array>} [body] a body streamed as it is
+ * @property {AbortSignal} [signal]
+ * @property {number} [timeoutMs] for the whole exchange; 0: none
+ */
+
+/**
+ * @typedef {object} CallOptions
+ * @property {string} what what the request does, for messages: "reading image 42"
+ * @property {number[]} [retryStatuses] statuses retried besides 5xx, 429 and 408
+ */
+
 const REQUEST_TIMEOUT_MS = 120_000;
 
 /** Statuses worth retrying for any request. */
-export function isRetryableStatus(status) {
+export function isRetryableStatus(/** @type {number} */ status) {
 	return status >= 500 || status === 429 || status === 408;
 }
 
@@ -31,14 +64,18 @@ export class AttemptFailure extends Error {
 /**
  * withRetries options for attempts that throw AttemptFailures: the answer a retry replaces is
  * drained, its Retry-After honoured, and each retry noted as `<what>: <reason>; <verb> in 1.2 s`.
+ * @param {Ui} ui
+ * @param {string} what
+ * @param {number} retries
+ * @param {{verb?: string, signal?: AbortSignal}} [options]
+ * @returns {import("./retry.mjs").RetryOptions<AttemptFailure>}
  */
 export function retrying(ui, what, retries, { verb = "retrying", signal } = {}) {
 	return {
 		retries,
 		signal,
 		retryable: (error) => error instanceof AttemptFailure,
-		retryAfter: (error) =>
-			error instanceof AttemptFailure ? error.res?.headers.get("retry-after") : null,
+		retryAfter: (error) => error.res?.headers.get("retry-after"),
 		onRetry: async ({ error, delayMs }) => {
 			if (error.res) await drain(error.res);
 			ui.note(`${what}: ${error.message}; ${verb} in ${(delayMs / 1000).toFixed(1)} s`);
@@ -50,7 +87,7 @@ export function retrying(ui, what, retries, { verb = "retrying", signal } = {}) 
  * Strips a trailing slash and a trailing API version (`/v1`, `/v1.0`, `/v1.1`) from an
  * endpoint, as glanceclient does, so `OS_IMAGE_URL=https://host/v1` works too.
  */
-export function normalizeEndpoint(raw) {
+export function normalizeEndpoint(/** @type {string} */ raw) {
 	let url;
 	try {
 		url = new URL(raw);
@@ -65,7 +102,7 @@ export function normalizeEndpoint(raw) {
 	return `${url.origin}${path}`;
 }
 
-function decodeValue(text) {
+function decodeValue(/** @type {string} */ text) {
 	try {
 		return decodeURIComponent(text);
 	} catch {
@@ -76,9 +113,14 @@ function decodeValue(text) {
 const NUMERIC_FIELDS = new Set(["size", "virtual_size", "min_disk", "min_ram"]);
 const BOOLEAN_FIELDS = new Set(["is_public", "protected", "deleted"]);
 
-/** The image described by a response's x-image-meta-* headers, as a JSON-like object. */
+/**
+ * The image described by a response's x-image-meta-* headers, as a JSON-like object.
+ * @param {Headers} headers
+ */
 export function imageFromHeaders(headers) {
+	/** @type {Record<string, string | number | boolean>} */
 	const image = {};
+	/** @type {Record<string, string>} */
 	const properties = {};
 	for (const [rawName, rawValue] of headers) {
 		const name = rawName.toLowerCase();
@@ -95,11 +137,16 @@ export function imageFromHeaders(headers) {
 			image[key] = value;
 		}
 	}
-	image.properties = properties;
-	return image;
+	// Trusted to be typed as the API documents them: the headers come from our server.
+	return /** @type {Image} */ ({ ...image, properties });
 }
 
-/** Reads an error answer's message: `{"error": {"message", "field"}}`, or the start of the text. */
+/** @typedef {{message?: unknown, field?: unknown}} ErrorBody */
+
+/**
+ * Reads an error answer's message: `{"error": {"message", "field"}}`, or the start of the text.
+ * @param {Response} res
+ */
 export async function errorMessage(res) {
 	let text = "";
 	try {
@@ -107,6 +154,7 @@ export async function errorMessage(res) {
 	} catch {}
 	let message = "";
 	try {
+		/** @type {(ErrorBody & {error?: ErrorBody}) | null} any JSON; only strings are used */
 		const body = JSON.parse(text);
 		const err = body?.error ?? body;
 		if (typeof err?.message === "string") {
@@ -120,15 +168,17 @@ export async function errorMessage(res) {
 }
 
 /** Discards a response body so the connection can be reused. */
-export async function drain(res) {
+export async function drain(/** @type {Response} */ res) {
 	try {
 		await res.body?.cancel();
 	} catch {}
 }
 
+/** @typedef {{client: Client, ui: Ui}} Context what a command runs with */
+
 export class Client {
 	/**
-	 * @param {{url: string, token: string, retries: number, ui: object, userAgent: string}} options
+	 * @param {{url: string, token: string, retries: number, ui: Ui, userAgent: string}} options
 	 */
 	constructor({ url, token, retries, ui, userAgent }) {
 		this.baseUrl = url;
@@ -138,29 +188,35 @@ export class Client {
 		this.userAgent = userAgent;
 	}
 
-	url(path) {
+	url(/** @type {string} */ path) {
 		return `${this.baseUrl}${path}`;
 	}
 
-	/** One request, no retries. Network errors are thrown as they come from fetch. */
+	/**
+	 * One request, no retries. Network errors are thrown as they come from fetch.
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {SendOptions} [options]
+	 */
 	async send(
 		method,
 		path,
 		{ headers = {}, json, body, signal, timeoutMs = REQUEST_TIMEOUT_MS } = {},
 	) {
-		const init = {
-			method,
-			headers: { "X-Auth-Token": this.token, "User-Agent": this.userAgent, ...headers },
-			redirect: "follow",
-		};
+		/** @type {Record<string, string>} */
+		const allHeaders = { "X-Auth-Token": this.token, "User-Agent": this.userAgent, ...headers };
+		/** @type {RequestInit} */
+		const init = { method, headers: allHeaders, redirect: "follow" };
 		if (json !== undefined) {
-			init.headers["Content-Type"] = "application/json";
+			allHeaders["Content-Type"] = "application/json";
 			init.body = JSON.stringify(json);
 		} else if (body !== undefined) {
 			init.body = body;
 			init.duplex = "half";
 		}
-		const signals = [signal, timeoutMs ? AbortSignal.timeout(timeoutMs) : null].filter(Boolean);
+		const signals = [signal, timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined].filter(
+			(s) => s !== undefined,
+		);
 		if (signals.length) init.signal = signals.length === 1 ? signals[0] : AbortSignal.any(signals);
 		return fetch(this.url(path), init);
 	}
@@ -169,8 +225,11 @@ export class Client {
 	 * A request retried on 5xx/429/408 (plus `retryStatuses`) and on network errors. Returns the
 	 * last response whatever its status; throws a NETWORK CliError when the network never
 	 * answered. Only for requests whose body can be sent again (JSON or none).
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {CallOptions & Omit<SendOptions, "body">} options
 	 */
-	async call(method, path, { what, retryStatuses = [], ...options } = {}) {
+	async call(method, path, { what, retryStatuses = [], ...options }) {
 		const attempt = async () => {
 			let res;
 			try {
@@ -196,9 +255,7 @@ export class Client {
 			const attempts = this.retries + 1;
 			throw networkFailure(
 				`${what}: ${err.message} (${attempts} attempt${attempts > 1 ? "s" : ""})`,
-				{
-					cause: err.cause,
-				},
+				{ cause: err.cause },
 			);
 		}
 	}
@@ -206,6 +263,8 @@ export class Client {
 	/**
 	 * The CliError for an unsuccessful response: 5xx/429/408 (after retries) → NETWORK (exit 4),
 	 * any other status → REFUSED (exit 2). Reads the body.
+	 * @param {string} what
+	 * @param {Response} res
 	 */
 	async failure(what, res) {
 		const message = `${what}: ${await errorMessage(res)}`;
@@ -213,7 +272,7 @@ export class Client {
 	}
 
 	/** HEAD /v1/images/{id}: the image from its headers, or null on 404. */
-	async headImage(id) {
+	async headImage(/** @type {string} */ id) {
 		const what = `reading image ${id}`;
 		const res = await this.call("HEAD", `/v1/images/${encodeURIComponent(id)}`, { what });
 		if (res.status === 404) return null;

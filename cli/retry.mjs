@@ -1,3 +1,4 @@
+// @ts-check
 // The one retry loop of the CLI: a bounded number of attempts, with exponential backoff and
 // jitter between them, or the wait the server asked for with Retry-After.
 
@@ -33,15 +34,16 @@ function parseRetryAfter(value) {
 const sleepFor = (ms, signal) => timeout(ms, undefined, { signal });
 
 /**
+ * @template E the failures worth another try
  * @typedef {object} RetryOptions
  * @property {number} retries how many times to try again after the first failure
- * @property {(error: unknown) => boolean} retryable whether a failure is worth another try
- * @property {(error: unknown) => boolean} [progressed] whether a failed attempt got somewhere
+ * @property {(error: unknown) => error is E} retryable whether a failure is worth another try
+ * @property {(error: E) => boolean} [progressed] whether a failed attempt got somewhere
  *   (a download that broke off after some bytes): it earns a fresh budget of retries, and the
  *   backoff starts over
- * @property {(error: unknown) => string | null | undefined} [retryAfter] the Retry-After header
+ * @property {(error: E) => string | null | undefined} [retryAfter] the Retry-After header
  *   the failure came with
- * @property {(retry: {error: unknown, retry: number, delayMs: number}) => unknown} [onRetry]
+ * @property {(retry: {error: E, retry: number, delayMs: number}) => unknown} [onRetry]
  *   awaited before the wait for retry number `retry` (1-based)
  * @property {AbortSignal} [signal] aborts the wait between attempts
  * @property {(ms: number, signal?: AbortSignal) => Promise<unknown>} [sleep] for tests
@@ -52,9 +54,9 @@ const sleepFor = (ms, signal) => timeout(ms, undefined, { signal });
  * Runs `attempt` until it succeeds, fails in a way `retryable` rejects, or has failed
  * `retries` + 1 times in a row; then the last failure is thrown as it is.
  *
- * @template T
+ * @template T, E
  * @param {(n: number) => Promise<T>} attempt one try, called with 0, 1, 2, …; throws to fail
- * @param {RetryOptions} options
+ * @param {RetryOptions<E>} options
  * @returns {Promise<T>}
  */
 export async function withRetries(attempt, options) {
@@ -65,8 +67,9 @@ export async function withRetries(attempt, options) {
 		try {
 			return await attempt(n);
 		} catch (error) {
+			if (!retryable(error)) throw error;
 			if (progressed?.(error)) failures = 0;
-			if (failures >= retries || !retryable(error)) throw error;
+			if (failures >= retries) throw error;
 			const delayMs = backoffDelay(failures, retryAfter?.(error), random);
 			failures++;
 			await onRetry?.({ error, retry: failures, delayMs });
