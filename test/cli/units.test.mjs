@@ -71,6 +71,13 @@ describe("parseCommandLine", () => {
 		}
 	});
 
+	test("a command named like an Object.prototype member is unknown", () => {
+		assert.throws(
+			() => parseCommandLine(["constructor", "x"], ENV),
+			(err) => err.exitCode === EXIT.USAGE && /unknown command "constructor"/.test(err.message),
+		);
+	});
+
 	test("help", () => {
 		assert.deepEqual(parseCommandLine(["upload", "--help"], {}), { help: true });
 		assert.match(HELP, /130 {2}interrupted/);
