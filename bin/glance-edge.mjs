@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // glance-edge: upload and download VM images on a glance-edge server, in parts, with progress,
 // retries, resume and checksum verification. Run `glance-edge --help`; see docs/cli.md.
 

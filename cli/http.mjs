@@ -1,43 +1,93 @@
+// @ts-check
 // HTTP client for the glance-edge API: X-Auth-Token on every call, JSON errors turned into
 // CliErrors with the right exit code, and retries with exponential backoff and jitter for the
 // failures that may go away (5xx, 429, 408, network errors).
 
-import { setTimeout as sleep } from "node:timers/promises";
 import { describeNetworkError, networkFailure, refused } from "./errors.mjs";
+import { withRetries } from "./retry.mjs";
+
+/** @typedef {import("./ui.mjs").Ui} Ui */
+
+/**
+ * An image as the x-image-meta-* headers of HEAD and GET /v1/images/{id} describe it. The
+ * server leaves out the fields it has no value for; fields not listed here are kept for --json.
+ * @typedef {object} Image
+ * @property {string} [id]
+ * @property {string} [name]
+ * @property {string} [status] queued, saving, active, killed, deleted or pending_delete
+ * @property {string} [status_reason] why the server's verification killed it
+ * @property {number} [size]
+ * @property {string} [checksum] MD5, hex
+ * @property {string} [os_hash_algo]
+ * @property {string} [os_hash_value]
+ * @property {Record<string, string>} properties
+ */
+
+/**
+ * @typedef {object} SendOptions
+ * @property {Record<string, string>} [headers]
+ * @property {unknown} [json] a body sent as JSON
+ * @property {AsyncIterable<Uint8Array>} [body] a body streamed as it is
+ * @property {AbortSignal} [signal]
+ * @property {number} [timeoutMs] for the whole exchange; 0: none
+ */
+
+/**
+ * @typedef {object} CallOptions
+ * @property {string} what what the request does, for messages: "reading image 42"
+ * @property {number[]} [retryStatuses] statuses retried besides 5xx, 429 and 408
+ */
 
 const REQUEST_TIMEOUT_MS = 120_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 20_000;
-const RETRY_AFTER_CAP_MS = 60_000;
 
 /** Statuses worth retrying for any request. */
-export function isRetryableStatus(status) {
+export function isRetryableStatus(/** @type {number} */ status) {
 	return status >= 500 || status === 429 || status === 408;
 }
 
 /**
- * The delay before retry number `attempt` (0-based): exponential with "equal jitter" (half
- * fixed, half random), or the server's Retry-After when it gave one (capped).
+ * A failed attempt worth another: a network error, or an answer with a retryable status whose
+ * body is left unread so that the last one can still be reported.
  */
-export function backoffDelay(attempt, retryAfterHeader, random = Math.random) {
-	const retryAfter = parseRetryAfter(retryAfterHeader);
-	if (retryAfter !== null) return Math.min(retryAfter, RETRY_AFTER_CAP_MS);
-	const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-	return Math.round(ceiling / 2 + random() * (ceiling / 2));
+export class AttemptFailure extends Error {
+	/**
+	 * @param {string} reason what went wrong, for the retry note: "HTTP 503", "timed out"
+	 * @param {{cause?: unknown, res?: Response}} [options]
+	 */
+	constructor(reason, { cause, res } = {}) {
+		super(reason, { cause });
+		this.name = "AttemptFailure";
+		this.res = res;
+	}
 }
 
-function parseRetryAfter(value) {
-	if (value === null || value === undefined || value === "") return null;
-	if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-	const date = Date.parse(value);
-	return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+/**
+ * withRetries options for attempts that throw AttemptFailures: the answer a retry replaces is
+ * drained, its Retry-After honoured, and each retry noted as `<what>: <reason>; <verb> in 1.2 s`.
+ * @param {Ui} ui
+ * @param {string} what
+ * @param {number} retries
+ * @param {{verb?: string, signal?: AbortSignal}} [options]
+ * @returns {import("./retry.mjs").RetryOptions<AttemptFailure>}
+ */
+export function retrying(ui, what, retries, { verb = "retrying", signal } = {}) {
+	return {
+		retries,
+		signal,
+		retryable: (error) => error instanceof AttemptFailure,
+		retryAfter: (error) => error.res?.headers.get("retry-after"),
+		onRetry: async ({ error, delayMs }) => {
+			if (error.res) await drain(error.res);
+			ui.note(`${what}: ${error.message}; ${verb} in ${(delayMs / 1000).toFixed(1)} s`);
+		},
+	};
 }
 
 /**
  * Strips a trailing slash and a trailing API version (`/v1`, `/v1.0`, `/v1.1`) from an
  * endpoint, as glanceclient does, so `OS_IMAGE_URL=https://host/v1` works too.
  */
-export function normalizeEndpoint(raw) {
+export function normalizeEndpoint(/** @type {string} */ raw) {
 	let url;
 	try {
 		url = new URL(raw);
@@ -52,7 +102,7 @@ export function normalizeEndpoint(raw) {
 	return `${url.origin}${path}`;
 }
 
-function decodeValue(text) {
+function decodeValue(/** @type {string} */ text) {
 	try {
 		return decodeURIComponent(text);
 	} catch {
@@ -63,9 +113,14 @@ function decodeValue(text) {
 const NUMERIC_FIELDS = new Set(["size", "virtual_size", "min_disk", "min_ram"]);
 const BOOLEAN_FIELDS = new Set(["is_public", "protected", "deleted"]);
 
-/** The image described by a response's x-image-meta-* headers, as a JSON-like object. */
+/**
+ * The image described by a response's x-image-meta-* headers, as a JSON-like object.
+ * @param {Headers} headers
+ */
 export function imageFromHeaders(headers) {
+	/** @type {Record<string, string | number | boolean>} */
 	const image = {};
+	/** @type {Record<string, string>} */
 	const properties = {};
 	for (const [rawName, rawValue] of headers) {
 		const name = rawName.toLowerCase();
@@ -82,11 +137,16 @@ export function imageFromHeaders(headers) {
 			image[key] = value;
 		}
 	}
-	image.properties = properties;
-	return image;
+	// Trusted to be typed as the API documents them: the headers come from our server.
+	return /** @type {Image} */ ({ ...image, properties });
 }
 
-/** Reads an error answer's message: `{"error": {"message", "field"}}`, or the start of the text. */
+/** @typedef {{message?: unknown, field?: unknown}} ErrorBody */
+
+/**
+ * Reads an error answer's message: `{"error": {"message", "field"}}`, or the start of the text.
+ * @param {Response} res
+ */
 export async function errorMessage(res) {
 	let text = "";
 	try {
@@ -94,6 +154,7 @@ export async function errorMessage(res) {
 	} catch {}
 	let message = "";
 	try {
+		/** @type {(ErrorBody & {error?: ErrorBody}) | null} any JSON; only strings are used */
 		const body = JSON.parse(text);
 		const err = body?.error ?? body;
 		if (typeof err?.message === "string") {
@@ -107,15 +168,17 @@ export async function errorMessage(res) {
 }
 
 /** Discards a response body so the connection can be reused. */
-export async function drain(res) {
+export async function drain(/** @type {Response} */ res) {
 	try {
 		await res.body?.cancel();
 	} catch {}
 }
 
+/** @typedef {{client: Client, ui: Ui}} Context what a command runs with */
+
 export class Client {
 	/**
-	 * @param {{url: string, token: string, retries: number, ui: object, userAgent: string}} options
+	 * @param {{url: string, token: string, retries: number, ui: Ui, userAgent: string}} options
 	 */
 	constructor({ url, token, retries, ui, userAgent }) {
 		this.baseUrl = url;
@@ -125,29 +188,35 @@ export class Client {
 		this.userAgent = userAgent;
 	}
 
-	url(path) {
+	url(/** @type {string} */ path) {
 		return `${this.baseUrl}${path}`;
 	}
 
-	/** One request, no retries. Network errors are thrown as they come from fetch. */
+	/**
+	 * One request, no retries. Network errors are thrown as they come from fetch.
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {SendOptions} [options]
+	 */
 	async send(
 		method,
 		path,
 		{ headers = {}, json, body, signal, timeoutMs = REQUEST_TIMEOUT_MS } = {},
 	) {
-		const init = {
-			method,
-			headers: { "X-Auth-Token": this.token, "User-Agent": this.userAgent, ...headers },
-			redirect: "follow",
-		};
+		/** @type {Record<string, string>} */
+		const allHeaders = { "X-Auth-Token": this.token, "User-Agent": this.userAgent, ...headers };
+		/** @type {RequestInit} */
+		const init = { method, headers: allHeaders, redirect: "follow" };
 		if (json !== undefined) {
-			init.headers["Content-Type"] = "application/json";
+			allHeaders["Content-Type"] = "application/json";
 			init.body = JSON.stringify(json);
 		} else if (body !== undefined) {
 			init.body = body;
 			init.duplex = "half";
 		}
-		const signals = [signal, timeoutMs ? AbortSignal.timeout(timeoutMs) : null].filter(Boolean);
+		const signals = [signal, timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined].filter(
+			(s) => s !== undefined,
+		);
 		if (signals.length) init.signal = signals.length === 1 ? signals[0] : AbortSignal.any(signals);
 		return fetch(this.url(path), init);
 	}
@@ -156,39 +225,46 @@ export class Client {
 	 * A request retried on 5xx/429/408 (plus `retryStatuses`) and on network errors. Returns the
 	 * last response whatever its status; throws a NETWORK CliError when the network never
 	 * answered. Only for requests whose body can be sent again (JSON or none).
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {CallOptions & Omit<SendOptions, "body">} options
 	 */
-	async call(method, path, { what, retryStatuses = [], ...options } = {}) {
-		for (let attempt = 0; ; attempt++) {
+	async call(method, path, { what, retryStatuses = [], ...options }) {
+		const attempt = async () => {
 			let res;
 			try {
 				res = await this.send(method, path, options);
 			} catch (err) {
 				if (options.signal?.aborted) throw err;
-				if (attempt >= this.retries) {
-					throw networkFailure(
-						`${what}: ${describeNetworkError(err)} (${attempt + 1} attempt${attempt ? "s" : ""})`,
-						{ cause: err },
-					);
-				}
-				await this.pause(attempt, null, `${what}: ${describeNetworkError(err)}`);
-				continue;
+				throw new AttemptFailure(describeNetworkError(err), { cause: err });
 			}
-			const retryable = isRetryableStatus(res.status) || retryStatuses.includes(res.status);
-			if (!retryable || attempt >= this.retries) return res;
-			await drain(res);
-			await this.pause(attempt, res.headers.get("retry-after"), `${what}: HTTP ${res.status}`);
+			if (isRetryableStatus(res.status) || retryStatuses.includes(res.status)) {
+				throw new AttemptFailure(`HTTP ${res.status}`, { res });
+			}
+			return res;
+		};
+		try {
+			return await withRetries(
+				attempt,
+				retrying(this.ui, what, this.retries, { signal: options.signal }),
+			);
+		} catch (err) {
+			if (!(err instanceof AttemptFailure)) throw err;
+			// Out of retries: the caller reads the last answer like any other.
+			if (err.res) return err.res;
+			const attempts = this.retries + 1;
+			throw networkFailure(
+				`${what}: ${err.message} (${attempts} attempt${attempts > 1 ? "s" : ""})`,
+				{ cause: err.cause },
+			);
 		}
-	}
-
-	async pause(attempt, retryAfter, reason) {
-		const delay = backoffDelay(attempt, retryAfter);
-		this.ui.note(`${reason}; retrying in ${(delay / 1000).toFixed(1)} s`);
-		await sleep(delay);
 	}
 
 	/**
 	 * The CliError for an unsuccessful response: 5xx/429/408 (after retries) → NETWORK (exit 4),
 	 * any other status → REFUSED (exit 2). Reads the body.
+	 * @param {string} what
+	 * @param {Response} res
 	 */
 	async failure(what, res) {
 		const message = `${what}: ${await errorMessage(res)}`;
@@ -196,7 +272,7 @@ export class Client {
 	}
 
 	/** HEAD /v1/images/{id}: the image from its headers, or null on 404. */
-	async headImage(id) {
+	async headImage(/** @type {string} */ id) {
 		const what = `reading image ${id}`;
 		const res = await this.call("HEAD", `/v1/images/${encodeURIComponent(id)}`, { what });
 		if (res.status === 404) return null;

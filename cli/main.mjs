@@ -1,12 +1,15 @@
+// @ts-check
 // Command line parsing, dispatch and exit codes of `glance-edge`.
 
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { download } from "./download.mjs";
-import { CliError, EXIT, oneLine, refused, usageError } from "./errors.mjs";
+import { asError, CliError, EXIT, oneLine, refused, usageError } from "./errors.mjs";
 import { Client, drain, normalizeEndpoint } from "./http.mjs";
 import { createUi } from "./ui.mjs";
 import { upload } from "./upload.mjs";
+
+/** @typedef {import("./ui.mjs").TextStream} TextStream */
 
 export const HELP = `Usage:
   glance-edge upload <file> --name NAME --disk-format FORMAT --container-format FORMAT [options]
@@ -68,6 +71,9 @@ const COMMON = [
 	"json",
 	"help",
 ];
+/** @typedef {"upload" | "download" | "abort"} Command */
+
+/** @type {Record<Command, {positionals: string[], options: string[]}>} */
 const COMMANDS = {
 	upload: {
 		positionals: ["file"],
@@ -89,6 +95,7 @@ const COMMANDS = {
 	abort: { positionals: ["image-id"], options: COMMON },
 };
 
+/** @satisfies {NonNullable<import("node:util").ParseArgsConfig["options"]>} */
 const OPTIONS = {
 	url: { type: "string" },
 	"os-image-url": { type: "string" },
@@ -110,6 +117,11 @@ const OPTIONS = {
 	"verify-timeout": { type: "string" },
 };
 
+/**
+ * @param {string | undefined} value
+ * @param {string} option
+ * @param {{min: number, max: number}} range
+ */
 function integer(value, option, { min, max }) {
 	if (value === undefined) return undefined;
 	if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -128,22 +140,46 @@ function packageVersion() {
 }
 
 /**
- * Parses argv (without node and the script) into {command, help} or {command, options}.
+ * @typedef {object} CommonOptions
+ * @property {string} url
+ * @property {string} token
+ * @property {number} retries
+ * @property {boolean} quiet
+ * @property {boolean} json
+ */
+
+/**
+ * @typedef {{help: true}
+ *   | {command: "upload", options: CommonOptions & import("./upload.mjs").UploadOptions}
+ *   | {command: "download", options: CommonOptions & import("./download.mjs").DownloadOptions}
+ *   | {command: "abort", options: CommonOptions & {id: string}}} CommandLine
+ */
+
+/** @returns {name is Command} */
+const isCommand = (/** @type {string} */ name) => Object.hasOwn(COMMANDS, name);
+
+/**
+ * Parses argv (without node and the script) into {help} or {command, options}.
  * Throws a USAGE CliError for anything wrong.
+ * @param {string[]} argv
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {CommandLine}
  */
 export function parseCommandLine(argv, env) {
 	let parsed;
 	try {
 		parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
 	} catch (err) {
-		throw usageError(err.message.replace(/\. To specify a positional argument.*$/, ""));
+		throw usageError(asError(err).message.replace(/\. To specify a positional argument.*$/, ""));
 	}
 	const { values, positionals } = parsed;
 	if (values.help || positionals[0] === "help") return { help: true };
 	if (positionals.length === 0) throw usageError("no command given (upload, download or abort)");
 	const command = positionals[0];
+	if (!isCommand(command)) {
+		throw usageError(`unknown command "${command}" (upload, download or abort)`);
+	}
 	const spec = COMMANDS[command];
-	if (!spec) throw usageError(`unknown command "${command}" (upload, download or abort)`);
 	for (const name of Object.keys(values)) {
 		if (!spec.options.includes(name)) {
 			throw usageError(`--${name} is not an option of ${command}`);
@@ -170,49 +206,60 @@ export function parseCommandLine(argv, env) {
 	if (!token) throw usageError("no token: give --token or set OS_AUTH_TOKEN");
 	if (/[\r\n]/.test(token)) throw usageError("the token must be one line");
 
-	const options = {
+	/** @type {CommonOptions} */
+	const common = {
 		url,
 		token,
 		retries: integer(values.retries, "retries", { min: 0, max: 20 }) ?? 4,
 		quiet: Boolean(values.quiet),
 		json: Boolean(values.json),
 	};
-	if (command === "upload") {
-		options.file = args[0];
-		options.id = values.id;
-		if (options.id !== undefined && options.id.trim() === "")
-			throw usageError("--id must not be empty");
-		if (!options.id) {
-			for (const required of ["name", "disk-format", "container-format"]) {
-				if (!values[required])
-					throw usageError(`upload needs --${required} (or --id of a queued image)`);
-			}
+	if (command === "download")
+		return { command, options: { ...common, id: args[0], file: args[1] } };
+	if (command === "abort") return { command, options: { ...common, id: args[0] } };
+
+	const id = values.id;
+	if (id !== undefined && id.trim() === "") throw usageError("--id must not be empty");
+	if (!id) {
+		for (const required of /** @type {const} */ (["name", "disk-format", "container-format"])) {
+			if (!values[required])
+				throw usageError(`upload needs --${required} (or --id of a queued image)`);
 		}
-		options.name = values.name;
-		options.diskFormat = values["disk-format"];
-		options.containerFormat = values["container-format"];
-		options.properties = {};
-		for (const pair of values.property ?? []) {
-			const eq = pair.indexOf("=");
-			if (eq <= 0) throw usageError(`--property must be KEY=VALUE, not "${pair}"`);
-			options.properties[pair.slice(0, eq)] = pair.slice(eq + 1);
-		}
-		options.isPublic = Boolean(values.public);
-		options.minDisk = integer(values["min-disk"], "min-disk", { min: 0, max: 2 ** 31 - 1 });
-		options.minRam = integer(values["min-ram"], "min-ram", { min: 0, max: 2 ** 31 - 1 });
-		options.parallel = integer(values.parallel, "parallel", { min: 1, max: 32 }) ?? 4;
-		options.verifyTimeoutMs =
-			(integer(values["verify-timeout"], "verify-timeout", { min: 1, max: 7 * 86400 }) ?? 3600) *
-			1000;
-	} else if (command === "download") {
-		options.id = args[0];
-		options.file = args[1];
-	} else {
-		options.id = args[0];
 	}
-	return { command, options };
+	/** @type {Record<string, string>} */
+	const properties = {};
+	for (const pair of values.property ?? []) {
+		const eq = pair.indexOf("=");
+		if (eq <= 0) throw usageError(`--property must be KEY=VALUE, not "${pair}"`);
+		properties[pair.slice(0, eq)] = pair.slice(eq + 1);
+	}
+	const verifyTimeout = integer(values["verify-timeout"], "verify-timeout", {
+		min: 1,
+		max: 7 * 86400,
+	});
+	return {
+		command,
+		options: {
+			...common,
+			file: args[0],
+			id,
+			name: values.name,
+			diskFormat: values["disk-format"],
+			containerFormat: values["container-format"],
+			properties,
+			isPublic: Boolean(values.public),
+			minDisk: integer(values["min-disk"], "min-disk", { min: 0, max: 2 ** 31 - 1 }),
+			minRam: integer(values["min-ram"], "min-ram", { min: 0, max: 2 ** 31 - 1 }),
+			parallel: integer(values.parallel, "parallel", { min: 1, max: 32 }) ?? 4,
+			verifyTimeoutMs: (verifyTimeout ?? 3600) * 1000,
+		},
+	};
 }
 
+/**
+ * @param {{id: string}} opts
+ * @param {import("./http.mjs").Context} ctx
+ */
 async function abort(opts, { client, ui }) {
 	const what = `discarding the upload session of image ${opts.id}`;
 	const res = await client.call(
@@ -227,13 +274,14 @@ async function abort(opts, { client, ui }) {
 	if (!res.ok) throw await client.failure(what, res);
 	await drain(res);
 	ui.note(`upload session of image ${opts.id} discarded`);
-	return null;
 }
+
+const toJson = (/** @type {unknown} */ value) => `${JSON.stringify(value, null, 2)}\n`;
 
 /**
  * Runs the CLI. Returns the exit code; writes results to `stdout` and messages to `stderr`.
  * @param {string[]} argv
- * @param {{env?: object, stdout?: NodeJS.WritableStream, stderr?: NodeJS.WriteStream}} [io]
+ * @param {{env?: NodeJS.ProcessEnv, stdout?: TextStream, stderr?: TextStream}} [io]
  */
 export async function main(argv, io = {}) {
 	const env = io.env ?? process.env;
@@ -243,11 +291,11 @@ export async function main(argv, io = {}) {
 	try {
 		parsed = parseCommandLine(argv, env);
 	} catch (err) {
-		const message = err instanceof CliError ? err.message : oneLine(err?.message ?? err);
+		const message = oneLine(asError(err).message);
 		stderr.write(`glance-edge: error: ${message}\nRun "glance-edge --help" for usage.\n`);
 		return EXIT.USAGE;
 	}
-	if (parsed.help) {
+	if ("help" in parsed) {
 		stdout.write(HELP);
 		return EXIT.OK;
 	}
@@ -262,7 +310,7 @@ export async function main(argv, io = {}) {
 	});
 	const ctx = { client, ui };
 
-	const onSignal = (signal) => {
+	const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
 		ui.clear();
 		const hint = command === "abort" ? "" : "; run the same command again to resume";
 		stderr.write(`glance-edge: interrupted (${signal})${hint}\n`);
@@ -271,21 +319,24 @@ export async function main(argv, io = {}) {
 	process.once("SIGINT", onSignal);
 	process.once("SIGTERM", onSignal);
 	try {
-		let image;
-		if (command === "upload") image = await upload(options, ctx);
-		else if (command === "download") image = await download(options, ctx);
-		else image = await abort(options, ctx);
-		if (options.json && image) stdout.write(`${JSON.stringify(image, null, 2)}\n`);
-		else if (command === "upload") stdout.write(`${image.id}\n`);
+		if (command === "upload") {
+			const image = await upload(options, ctx);
+			stdout.write(options.json ? toJson(image) : `${image.id}\n`);
+		} else if (command === "download") {
+			const image = await download(options, ctx);
+			if (options.json) stdout.write(toJson(image));
+		} else {
+			await abort(options, ctx);
+		}
 		return EXIT.OK;
 	} catch (err) {
 		ui.clear();
 		if (err instanceof CliError) {
-			if (options.json && err.image) stdout.write(`${JSON.stringify(err.image, null, 2)}\n`);
+			if (options.json && err.image) stdout.write(toJson(err.image));
 			ui.error(err.message);
 			return err.exitCode;
 		}
-		ui.error(`unexpected failure: ${oneLine(err?.stack ?? err)}`);
+		ui.error(`unexpected failure: ${oneLine((err instanceof Error && err.stack) || err)}`);
 		return EXIT.USAGE;
 	} finally {
 		process.removeListener("SIGINT", onSignal);

@@ -1,3 +1,4 @@
+// @ts-check
 // What the user sees on stderr: notes, errors, and progress — a redrawn bar on a terminal,
 // a plain line every few seconds otherwise, nothing with --quiet.
 
@@ -6,8 +7,17 @@ const TTY_REFRESH_MS = 200;
 const LINE_INTERVAL_MS = 10_000;
 const RATE_WINDOW_MS = 5_000;
 
+/**
+ * Where the UI writes: stderr, or anything with a `write` (tests); a terminal says so with
+ * `isTTY` and gives its width in `columns`.
+ * @typedef {{write(text: string): unknown, isTTY?: boolean, columns?: number}} TextStream
+ */
+
+/** @typedef {ReturnType<typeof createUi>} Ui */
+/** @typedef {ReturnType<Ui["progress"]>} Meter */
+
 /** Decimal units, as in "MB/s": 1 MB = 1,000,000 bytes. */
-export function formatBytes(bytes) {
+export function formatBytes(/** @type {number} */ bytes) {
 	const units = ["B", "kB", "MB", "GB", "TB", "PB"];
 	let value = bytes;
 	let unit = 0;
@@ -18,12 +28,12 @@ export function formatBytes(bytes) {
 	return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-export function formatRate(bytesPerSecond) {
+export function formatRate(/** @type {number} */ bytesPerSecond) {
 	return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
 }
 
 /** Seconds as m:ss or h:mm:ss. */
-export function formatDuration(seconds) {
+export function formatDuration(/** @type {number} */ seconds) {
 	if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
 	const s = Math.round(seconds);
 	const h = Math.floor(s / 3600);
@@ -33,7 +43,7 @@ export function formatDuration(seconds) {
 }
 
 /**
- * @param {{stream?: NodeJS.WriteStream, quiet?: boolean, tty?: boolean, now?: () => number,
+ * @param {{stream?: TextStream, quiet?: boolean, tty?: boolean, now?: () => number,
  *          lineIntervalMs?: number}} [options]
  */
 export function createUi(options = {}) {
@@ -44,6 +54,10 @@ export function createUi(options = {}) {
 	const lineIntervalMs = options.lineIntervalMs ?? LINE_INTERVAL_MS;
 	/** The text currently drawn on the terminal's last line (TTY mode only). */
 	let drawn = "";
+	/**
+	 * The meter or status line on screen, drawn again under each note.
+	 * @type {{redraw(): void, stop(): unknown} | null}
+	 */
 	let active = null;
 
 	function clearLine() {
@@ -53,14 +67,14 @@ export function createUi(options = {}) {
 		}
 	}
 
-	function draw(text) {
+	function draw(/** @type {string} */ text) {
 		const width = Math.max(20, (stream.columns ?? 80) - 1);
 		const line = text.length > width ? text.slice(0, width) : text;
 		stream.write(`\r${line}\x1b[K`);
 		drawn = line;
 	}
 
-	function print(line) {
+	function print(/** @type {string} */ line) {
 		clearLine();
 		stream.write(`${line}\n`);
 		if (active) active.redraw();
@@ -70,11 +84,11 @@ export function createUi(options = {}) {
 		quiet,
 		tty,
 		/** An informational line (suppressed by --quiet). */
-		note(message) {
+		note(/** @type {string} */ message) {
 			if (!quiet) print(`${PREFIX}: ${message}`);
 		},
 		/** An error line: always shown. */
-		error(message) {
+		error(/** @type {string} */ message) {
 			print(`${PREFIX}: error: ${message}`);
 		},
 		/** Removes the progress line (before exiting). */
@@ -85,6 +99,8 @@ export function createUi(options = {}) {
 		/**
 		 * A progress meter over `total` bytes, `initial` of which are already done (a resumed
 		 * transfer: counted in the percentage, not in the rate).
+		 * @param {string} label
+		 * @param {number} total
 		 */
 		progress(label, total, initial = 0) {
 			if (active) active.stop();
@@ -93,9 +109,10 @@ export function createUi(options = {}) {
 			return meter;
 		},
 		/** A status line with elapsed time, for waits without a byte count. */
-		status(label) {
+		status(/** @type {string} */ label) {
 			if (active) active.stop();
 			const started = now();
+			/** @type {NodeJS.Timeout | null} */
 			let timer = null;
 			const render = () => draw(`${label} ${formatDuration((now() - started) / 1000)}`);
 			if (!quiet) {
@@ -125,6 +142,11 @@ export function createUi(options = {}) {
 	};
 
 	class Meter {
+		/**
+		 * @param {string} label
+		 * @param {number} total
+		 * @param {number} initial
+		 */
 		constructor(label, total, initial) {
 			this.label = label;
 			this.total = total;
@@ -132,6 +154,7 @@ export function createUi(options = {}) {
 			this.initial = initial;
 			this.started = now();
 			this.samples = [[this.started, 0]];
+			/** @type {NodeJS.Timeout | null} */
 			this.timer = null;
 			this.lastLine = this.started;
 			if (quiet) return;
@@ -145,17 +168,17 @@ export function createUi(options = {}) {
 			}
 		}
 
-		add(bytes) {
+		add(/** @type {number} */ bytes) {
 			this.done += bytes;
 		}
 
 		/** Takes back bytes counted for an attempt that failed. */
-		sub(bytes) {
+		sub(/** @type {number} */ bytes) {
 			this.done -= bytes;
 		}
 
 		/** Sets the count outright (a download restarted from another offset). */
-		set(bytes) {
+		set(/** @type {number} */ bytes) {
 			this.done = bytes;
 		}
 

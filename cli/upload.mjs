@@ -1,3 +1,4 @@
+// @ts-check
 // `glance-edge upload`: hash the file, register the image, upload it in parts through an upload
 // session (parallel, retried, resumable), complete, wait for the server's verification and
 // check its digests against ours.
@@ -7,16 +8,68 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-	CliError,
+	asError,
+	causeOf,
 	describeNetworkError,
+	errorCode,
 	networkFailure,
 	refused,
 	usageError,
 	verifyFailed,
 } from "./errors.mjs";
 import { digestFile, StateFile } from "./files.mjs";
-import { backoffDelay, drain, errorMessage, isRetryableStatus } from "./http.mjs";
+import { AttemptFailure, drain, errorMessage, isRetryableStatus, retrying } from "./http.mjs";
+import { withRetries } from "./retry.mjs";
 import { formatBytes, formatRate } from "./ui.mjs";
+
+/**
+ * @typedef {import("./errors.mjs").CliError} CliError
+ * @typedef {import("./http.mjs").Client} Client
+ * @typedef {import("./http.mjs").Image} Image
+ * @typedef {import("./ui.mjs").Ui} Ui
+ */
+
+/**
+ * @typedef {object} UploadOptions
+ * @property {string} file
+ * @property {string} [id] a queued image to upload into, instead of registering one
+ * @property {string} [name] required without `id`, like the two formats
+ * @property {string} [diskFormat]
+ * @property {string} [containerFormat]
+ * @property {Record<string, string>} properties
+ * @property {boolean} isPublic
+ * @property {number} [minDisk]
+ * @property {number} [minRam]
+ * @property {number} parallel
+ * @property {number} verifyTimeoutMs
+ */
+
+/**
+ * An upload session as GET and POST …/upload-session answer it (`{"session": …}`).
+ * @typedef {object} Session
+ * @property {number} size
+ * @property {number} part_size
+ * @property {number} part_count
+ * @property {number[]} parts the part numbers stored so far
+ * @property {string} [state] "open" until completed
+ * @property {string} [checksum] MD5 the data must have
+ * @property {string} [os_hash_value] SHA-512 the data must have
+ */
+
+/** @typedef {{md5: string, sha512: string}} FileDigests */
+
+/**
+ * Where the image id came from. "id": given with --id; "state": from the state file; "new":
+ * registered by this run.
+ * @typedef {"id" | "state" | "new"} Origin
+ */
+
+/**
+ * What obtainSession found: a session to upload into, nothing left to upload (saving: the
+ * server is verifying the data; active: it is done), or a dead end for this image.
+ * @typedef {{session: Session} | {saving: true} | {active: Image}
+ *   | {restart: true, error: CliError}} Obtained
+ */
 
 /** No byte read from the file into the request for this long: the connection is stuck. */
 const PART_STALL_MS = 60_000;
@@ -25,16 +78,21 @@ const PART_ANSWER_MS = 300_000;
 const POLL_FIRST_MS = 500;
 const POLL_MAX_MS = 5_000;
 
-const sessionPath = (id) => `/v1/images/${encodeURIComponent(id)}/upload-session`;
+const sessionPath = (/** @type {string} */ id) =>
+	`/v1/images/${encodeURIComponent(id)}/upload-session`;
 
-/** Byte range [start, end) of part n (1-based). */
+/**
+ * Byte range [start, end) of part n (1-based).
+ * @param {Session} session
+ * @param {number} n
+ */
 export function partRange(session, n) {
 	const start = (n - 1) * session.part_size;
 	return { start, end: Math.min(n * session.part_size, session.size) };
 }
 
 /** Part numbers not yet stored, ascending. */
-export function missingParts(session) {
+export function missingParts(/** @type {Session} */ session) {
 	const stored = new Set(session.parts ?? []);
 	const missing = [];
 	for (let n = 1; n <= session.part_count; n++) if (!stored.has(n)) missing.push(n);
@@ -42,9 +100,8 @@ export function missingParts(session) {
 }
 
 /**
- * @param {object} opts parsed options: file, name, diskFormat, containerFormat, properties,
- *   isPublic, minDisk, minRam, id, parallel, verifyTimeoutMs
- * @param {{client: import("./http.mjs").Client, ui: object}} ctx
+ * @param {UploadOptions} opts
+ * @param {import("./http.mjs").Context} ctx
  * @returns the final (active) image
  */
 export async function upload(opts, { client, ui }) {
@@ -53,14 +110,14 @@ export async function upload(opts, { client, ui }) {
 	try {
 		stat = await fsp.stat(file);
 	} catch (err) {
-		throw usageError(`cannot read ${file}: ${err.code ?? err.message}`);
+		throw usageError(`cannot read ${file}: ${errorCode(err)}`);
 	}
 	if (!stat.isFile()) throw usageError(`${file} is not a regular file`);
 	if (stat.size === 0) throw usageError(`${file} is empty: there is nothing to upload`);
 	try {
 		await fsp.access(file, fs.constants.R_OK);
 	} catch (err) {
-		throw usageError(`cannot read ${file}: ${err.code ?? err.message}`);
+		throw usageError(`cannot read ${file}: ${errorCode(err)}`);
 	}
 	const size = stat.size;
 	const state = new StateFile(file, ui);
@@ -83,6 +140,7 @@ export async function upload(opts, { client, ui }) {
 		}
 	}
 
+	/** @type {FileDigests} */
 	let digests;
 	if (saved?.md5 && saved?.sha512) {
 		digests = { md5: saved.md5, sha512: saved.sha512 };
@@ -96,10 +154,11 @@ export async function upload(opts, { client, ui }) {
 	}
 
 	let imageId = opts.id ?? saved?.image_id ?? null;
-	/** "id": given with --id; "state": from the state file; "new": registered by this run. */
+	/** @type {Origin} */
 	let origin = opts.id ? "id" : imageId ? "state" : "new";
 	if (origin === "state") ui.note(`resuming the upload of image ${imageId}`);
-	const saveState = () => state.write({ ...fileKey, image_id: imageId, ...digests });
+	const saveState = (/** @type {string} */ id) =>
+		state.write({ ...fileKey, image_id: id, ...digests });
 
 	const started = Date.now();
 	/** Bytes sent and seconds spent sending them, in this run. */
@@ -110,13 +169,13 @@ export async function upload(opts, { client, ui }) {
 		if (!imageId) {
 			imageId = randomUUID();
 			origin = "new";
-			await saveState();
+			await saveState(imageId);
 			await register(client, imageId, opts);
 		} else {
-			await saveState();
+			await saveState(imageId);
 		}
 		outcome = await obtainSession(client, imageId, origin, size, digests);
-		if (outcome.restart) {
+		if ("restart" in outcome) {
 			if (origin === "id") throw outcome.error;
 			ui.note(`${outcome.error.message}; registering a new image`);
 			imageId = null;
@@ -125,7 +184,7 @@ export async function upload(opts, { client, ui }) {
 		break;
 	}
 
-	if (outcome.session) {
+	if ("session" in outcome) {
 		let session = outcome.session;
 		for (let round = 0; ; round++) {
 			const missing = missingParts(session);
@@ -152,8 +211,10 @@ export async function upload(opts, { client, ui }) {
 		}
 	}
 
-	let image = outcome.active;
-	if (!image) image = await waitForVerification(client, ui, imageId, opts.verifyTimeoutMs);
+	const image =
+		"active" in outcome
+			? outcome.active
+			: await waitForVerification(client, ui, imageId, opts.verifyTimeoutMs);
 	if (image.status === "killed") {
 		await state.remove();
 		const reason = image.status_reason ? `: ${image.status_reason}` : " (no reason given)";
@@ -180,7 +241,13 @@ export async function upload(opts, { client, ui }) {
 	return image;
 }
 
+/**
+ * @param {Client} client
+ * @param {string} id
+ * @param {UploadOptions} opts
+ */
 async function register(client, id, opts) {
+	/** @type {Record<string, unknown>} */
 	const body = {
 		id,
 		name: opts.name,
@@ -204,7 +271,11 @@ async function register(client, id, opts) {
 	throw await client.failure(what, res);
 }
 
-/** GET the open session, or null when there is none (404). */
+/**
+ * GET the open session, or null when there is none (404).
+ * @param {Client} client
+ * @param {string} id
+ */
 async function readSession(client, id) {
 	const what = `reading the upload session of image ${id}`;
 	const res = await client.call("GET", sessionPath(id), { what });
@@ -216,25 +287,40 @@ async function readSession(client, id) {
 	return sessionOf(await res.json(), what);
 }
 
+/** @returns {value is number} */
+const isSafeInteger = (/** @type {unknown} */ value) => Number.isSafeInteger(value);
+
+/**
+ * The session in an answer, checked as far as the upload relies on it.
+ * @param {unknown} body any JSON
+ * @param {string} what
+ * @returns {Session}
+ */
 function sessionOf(body, what) {
-	const s = body?.session;
+	const s = /** @type {{session?: {[K in keyof Session]?: unknown}} | null} */ (body)?.session;
 	if (
 		!s ||
-		!Number.isSafeInteger(s.size) ||
-		!Number.isSafeInteger(s.part_size) ||
+		!isSafeInteger(s.size) ||
+		!isSafeInteger(s.part_size) ||
 		s.part_size <= 0 ||
-		!Number.isSafeInteger(s.part_count) ||
+		!isSafeInteger(s.part_count) ||
 		!Array.isArray(s.parts)
 	) {
 		throw networkFailure(`${what}: the server's answer is not an upload session`);
 	}
-	return s;
+	return /** @type {Session} */ (s);
 }
 
 /**
  * Finds or opens the session to upload into. Returns {session}, {saving: true} (already
  * completed, being verified), {active: image}, or {restart, error} when the image can no
  * longer take data (gone or killed).
+ * @param {Client} client
+ * @param {string} id
+ * @param {Origin} origin
+ * @param {number} size
+ * @param {FileDigests} digests
+ * @returns {Promise<Obtained>}
  */
 async function obtainSession(client, id, origin, size, digests) {
 	for (let round = 0; round < 4; round++) {
@@ -254,7 +340,8 @@ async function obtainSession(client, id, origin, size, digests) {
 		const existing = await readSession(client, id);
 		if (existing) return resumable(existing, id, size, digests);
 		const image = await client.headImage(id);
-		const status = image?.status ?? "missing";
+		const status = image?.status;
+		if (!image || !status) return { restart: true, error: refused(`image ${id} was not found`) };
 		if (status === "saving") return { saving: true };
 		if (status === "active") return { active: image };
 		if (status === "queued") continue; // the session closed in between: open another
@@ -265,7 +352,6 @@ async function obtainSession(client, id, origin, size, digests) {
 				error: verifyFailed(`image ${id} is killed${reason}`, { image }),
 			};
 		}
-		if (status === "missing") return { restart: true, error: refused(`image ${id} was not found`) };
 		return { restart: true, error: refused(`image ${id} is ${status}: ${refusal.message}`) };
 	}
 	throw refused(`could not open an upload session for image ${id}`);
@@ -274,6 +360,11 @@ async function obtainSession(client, id, origin, size, digests) {
 /**
  * What to do with an existing session: upload into it while it is open; a completed one
  * (state "verifying") only needs the verification awaited.
+ * @param {Session} session
+ * @param {string} id
+ * @param {number} size
+ * @param {FileDigests} digests
+ * @returns {Obtained}
  */
 function resumable(session, id, size, digests) {
 	checkSession(session, id, size, digests);
@@ -281,7 +372,13 @@ function resumable(session, id, size, digests) {
 	return { session };
 }
 
-/** Refuses a session that was opened for other data (another size or other digests). */
+/**
+ * Refuses a session that was opened for other data (another size or other digests).
+ * @param {Session} session
+ * @param {string} id
+ * @param {number} size
+ * @param {FileDigests} digests
+ */
 function checkSession(session, id, size, digests) {
 	const other =
 		session.size !== size ||
@@ -302,7 +399,11 @@ function checkSession(session, id, size, digests) {
 	return session;
 }
 
-/** Best effort: frees the session of an image this tool started for a file that has changed. */
+/**
+ * Best effort: frees the session of an image this tool started for a file that has changed.
+ * @param {Client} client
+ * @param {string} id
+ */
 async function discardSession(client, id) {
 	try {
 		const res = await client.send("DELETE", sessionPath(id), { timeoutMs: 30_000 });
@@ -310,12 +411,16 @@ async function discardSession(client, id) {
 	} catch {}
 }
 
+/**
+ * @param {string} file
+ * @param {import("node:fs").Stats} before
+ */
 async function checkUnchanged(file, before) {
 	let now;
 	try {
 		now = await fsp.stat(file);
 	} catch (err) {
-		throw usageError(`cannot read ${file}: ${err.code ?? err.message}`);
+		throw usageError(`cannot read ${file}: ${errorCode(err)}`);
 	}
 	if (now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
 		throw usageError(`${file} changed during the upload; run the command again to start over`);
@@ -325,6 +430,9 @@ async function checkUnchanged(file, before) {
 /**
  * Uploads the given parts with at most `parallel` in flight. The first part that fails for
  * good stops the others. Returns {bytes, seconds} sent in this call.
+ * @param {Client} client
+ * @param {Ui} ui
+ * @param {{id: string, file: string, session: Session, missing: number[], parallel: number}} job
  */
 async function uploadParts(client, ui, { id, file, session, missing, parallel }) {
 	const storedBytes =
@@ -341,10 +449,11 @@ async function uploadParts(client, ui, { id, file, session, missing, parallel })
 	}
 	const stop = new AbortController();
 	const queue = [...missing];
-	let failure = null;
+	let failure = /** @type {unknown} */ (null);
 	const worker = async () => {
-		while (!failure && queue.length > 0) {
+		while (!failure) {
 			const n = queue.shift();
+			if (n === undefined) break;
 			try {
 				await uploadPart(client, ui, { id, file, session, n, meter, signal: stop.signal });
 			} catch (err) {
@@ -363,16 +472,32 @@ async function uploadParts(client, ui, { id, file, session, missing, parallel })
 }
 
 /** Statuses worth retrying for a part: the usual ones plus 409 (part busy / session locked). */
-function isRetryablePartStatus(status) {
+function isRetryablePartStatus(/** @type {number} */ status) {
 	return isRetryableStatus(status) || status === 409;
 }
 
+/**
+ * @param {Client} client
+ * @param {Ui} ui
+ * @param {{id: string, file: string, session: Session, n: number,
+ *   meter: import("./ui.mjs").Meter, signal: AbortSignal}} part
+ */
 async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
 	const { start, end } = partRange(session, n);
 	const length = end - start;
 	const path = `${sessionPath(id)}/parts/${n}`;
 	const what = `uploading part ${n} of ${session.part_count}`;
-	for (let attempt = 0; ; attempt++) {
+	/**
+	 * The CliError for a part's unsuccessful answer after `attempts` tries. Reads the body.
+	 * @param {Response} res
+	 * @param {number} attempts
+	 */
+	const failure = async (res, attempts) => {
+		const message = `${what}: ${await errorMessage(res)}`;
+		if (isRetryableStatus(res.status)) return networkFailure(`${message} (${attempts} attempts)`);
+		return refused(attempts > 1 ? `${message} (${attempts} attempts)` : message);
+	};
+	const attempt = async (/** @type {number} */ earlier) => {
 		let sent = 0;
 		let lastActivity = Date.now();
 		let bodyDone = false;
@@ -396,7 +521,6 @@ async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
 			lastActivity = Date.now();
 		}
 		let res;
-		let networkError = null;
 		try {
 			res = await client.send("PUT", path, {
 				headers: {
@@ -407,60 +531,44 @@ async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
 				signal: AbortSignal.any([signal, watchdog.signal]),
 				timeoutMs: 0,
 			});
-			if (res.ok) {
-				await drain(res);
-				if (sent !== length) {
-					throw usageError(`${file} changed during the upload (part ${n} was short)`);
-				}
-				return;
-			}
 		} catch (err) {
-			if (err instanceof CliError) throw err;
 			if (signal.aborted) throw err;
-			const code = err?.cause?.code;
-			if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH") {
+			if (causeOf(err)?.code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH") {
 				throw usageError(`${file} changed during the upload (part ${n} has another length now)`);
 			}
-			if (err?.code && err?.syscall) {
-				throw usageError(`cannot read ${file}: ${err.code}`);
-			}
-			networkError = err;
+			const { code, syscall } = asError(err);
+			if (code && syscall) throw usageError(`cannot read ${file}: ${code}`);
+			meter.sub(sent);
+			throw new AttemptFailure(describeNetworkError(err), { cause: err });
 		} finally {
 			clearInterval(timer);
 		}
+		if (res.ok) {
+			await drain(res);
+			if (sent !== length) {
+				throw usageError(`${file} changed during the upload (part ${n} was short)`);
+			}
+			return;
+		}
 		meter.sub(sent);
-		if (networkError) {
-			const reason = describeNetworkError(networkError);
-			if (attempt >= client.retries) {
-				throw networkFailure(`${what}: ${reason} (${attempt + 1} attempts)`, {
-					cause: networkError,
-				});
-			}
-			await pause(ui, attempt, null, `${what}: ${reason}`, signal);
-			continue;
-		}
-		if (!isRetryablePartStatus(res.status) || attempt >= client.retries) {
-			const message = `${what}: ${await errorMessage(res)}`;
-			if (isRetryableStatus(res.status)) {
-				throw networkFailure(`${message} (${attempt + 1} attempts)`);
-			}
-			throw refused(attempt > 0 ? `${message} (${attempt + 1} attempts)` : message);
-		}
-		const retryAfter = res.headers.get("retry-after");
-		await drain(res);
-		await pause(ui, attempt, retryAfter, `${what}: HTTP ${res.status}`, signal);
+		if (isRetryablePartStatus(res.status)) throw new AttemptFailure(`HTTP ${res.status}`, { res });
+		throw await failure(res, earlier + 1);
+	};
+	try {
+		await withRetries(attempt, retrying(ui, what, client.retries, { signal }));
+	} catch (err) {
+		if (!(err instanceof AttemptFailure)) throw err;
+		const attempts = client.retries + 1;
+		if (err.res) throw await failure(err.res, attempts);
+		throw networkFailure(`${what}: ${err.message} (${attempts} attempts)`, { cause: err.cause });
 	}
-}
-
-async function pause(ui, attempt, retryAfter, reason, signal) {
-	const delay = backoffDelay(attempt, retryAfter);
-	ui.note(`${reason}; retrying in ${(delay / 1000).toFixed(1)} s`);
-	await sleep(delay, undefined, { signal });
 }
 
 /**
  * POST …/complete. Null when the server took it (or already had: a retried complete whose
  * first attempt got through); on 400 with parts missing, the session listing what it has.
+ * @param {Client} client
+ * @param {string} id
  */
 async function complete(client, id) {
 	const what = `completing the upload of image ${id}`;
@@ -478,11 +586,18 @@ async function complete(client, id) {
 	}
 	if (res.status === 404 || res.status === 409) {
 		const image = await client.headImage(id);
-		if (image && ["saving", "active", "killed"].includes(image.status)) return null;
+		if (image && ["saving", "active", "killed"].includes(image.status ?? "")) return null;
 	}
 	throw failure;
 }
 
+/**
+ * @param {Client} client
+ * @param {Ui} ui
+ * @param {string} id
+ * @param {number} timeoutMs
+ * @returns {Promise<Image>} active or killed
+ */
 async function waitForVerification(client, ui, id, timeoutMs) {
 	const status = ui.status("verifying on the server");
 	const deadline = Date.now() + timeoutMs;
@@ -508,7 +623,12 @@ async function waitForVerification(client, ui, id, timeoutMs) {
 	}
 }
 
-/** What differs between the server's image and the local file (empty when they match). */
+/**
+ * What differs between the server's image and the local file (empty when they match).
+ * @param {Image} image
+ * @param {number} size
+ * @param {FileDigests} digests
+ */
 export function compareDigests(image, size, digests) {
 	const problems = [];
 	if (image.size !== undefined && image.size !== size) {

@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseContentRange } from "../../cli/download.mjs";
 import { EXIT } from "../../cli/errors.mjs";
-import { backoffDelay, imageFromHeaders, normalizeEndpoint } from "../../cli/http.mjs";
+import { imageFromHeaders, normalizeEndpoint } from "../../cli/http.mjs";
 import { HELP, parseCommandLine } from "../../cli/main.mjs";
+import { backoffDelay } from "../../cli/retry.mjs";
 import { createUi, formatBytes, formatDuration } from "../../cli/ui.mjs";
 import { compareDigests, missingParts, partRange } from "../../cli/upload.mjs";
 
@@ -68,6 +69,13 @@ describe("parseCommandLine", () => {
 				(err) => err.exitCode === EXIT.USAGE,
 			);
 		}
+	});
+
+	test("a command named like an Object.prototype member is unknown", () => {
+		assert.throws(
+			() => parseCommandLine(["constructor", "x"], ENV),
+			(err) => err.exitCode === EXIT.USAGE && /unknown command "constructor"/.test(err.message),
+		);
 	});
 
 	test("help", () => {
