@@ -66,6 +66,16 @@ export function planUpload(data: ImageData, declared: DeclaredData, config: Conf
 	) {
 		throw tooLarge(MESSAGES.requestTooLarge(config.maxRequestBytes), "Content-Length");
 	}
+	// A chunked body is read to its declared size (glanceclient sends files this way): a size over
+	// the limit would carry the body past it.
+	if (
+		config.maxRequestBytes > 0 &&
+		contentLength === null &&
+		declaredSize !== null &&
+		declaredSize > config.maxRequestBytes
+	) {
+		throw payloadTooLarge(MESSAGES.requestTooLarge(config.maxRequestBytes), fieldName("size"));
+	}
 	if (contentLength !== null && declaredSize !== null && contentLength !== declaredSize) {
 		throw invalid(MESSAGES.lengthMismatch(declaredSize, contentLength), "size");
 	}
