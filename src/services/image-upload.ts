@@ -74,7 +74,7 @@ export function planUpload(data: ImageData, declared: DeclaredData, config: Conf
 		declaredSize !== null &&
 		declaredSize > config.maxRequestBytes
 	) {
-		throw payloadTooLarge(MESSAGES.requestTooLarge(config.maxRequestBytes), fieldName("size"));
+		throw tooLarge(MESSAGES.requestTooLarge(config.maxRequestBytes), "size");
 	}
 	if (contentLength !== null && declaredSize !== null && contentLength !== declaredSize) {
 		throw invalid(MESSAGES.lengthMismatch(declaredSize, contentLength), "size");
