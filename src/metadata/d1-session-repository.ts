@@ -126,10 +126,11 @@ export class D1SessionRepository implements SessionRepository {
 			this.db
 				.prepare("DELETE FROM upload_sessions WHERE image_id = ?1 RETURNING upload_id")
 				.bind(imageId),
+			// A saving image's reservation belongs to its verification, which settles it.
 			this.db
 				.prepare(
 					`UPDATE images SET reserved_bytes = 0
-					 WHERE id = ?1 AND status IN (${statusList(LIFECYCLE.openSession.from)})`,
+					 WHERE id = ?1 AND status NOT IN (${statusList([LIFECYCLE.completeSession.to])})`,
 				)
 				.bind(imageId),
 		]);

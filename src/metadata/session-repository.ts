@@ -39,7 +39,7 @@ export interface SessionRepository {
 	/** queued → saving and open → verifying together; false when either guard failed. */
 	markCompleted(imageId: string): Promise<boolean>;
 	/**
-	 * Removes the session and its parts, releasing the reservation if the image is still queued;
+	 * Removes the session and its parts, releasing the reservation unless the image is saving;
 	 * the id of the multipart upload it held (for the caller to abort), null when there was none.
 	 */
 	close(imageId: string): Promise<string | null>;

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { randomBytes } from "../helpers/bytes";
 import { metaHeaders, REGISTRATION } from "../helpers/fixtures";
 import { api, type Caller, errorOf, postJson } from "../helpers/http";
+import { expectInvariants } from "../helpers/invariants";
 
 interface ImageRecord {
 	id: string;
@@ -312,3 +313,6 @@ describe("DELETE while an upload is streaming", () => {
 		expect(upload.status).toBe(412);
 	});
 });
+
+// Whatever raced or failed above, nothing may be half-done afterwards.
+afterEach(() => expectInvariants());

@@ -14,6 +14,7 @@ import {
 } from "../helpers/bytes";
 import { metaHeaders } from "../helpers/fixtures";
 import { api, errorOf, TOKENS } from "../helpers/http";
+import { expectInvariants } from "../helpers/invariants";
 
 interface ImageBody {
 	image: {
@@ -396,3 +397,6 @@ describe("GET /v1/images/{id} ranges", () => {
 		expect((await errorOf(download)).message).toBe(`Image ${image.id} is not active`);
 	});
 });
+
+// Whatever raced or failed above, nothing may be half-done afterwards.
+afterEach(() => expectInvariants());

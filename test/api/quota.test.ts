@@ -3,6 +3,7 @@ import { createApp } from "../../src/app";
 import { chunkedStream, generatedStream, randomBytes } from "../helpers/bytes";
 import { REGISTRATION } from "../helpers/fixtures";
 import { errorOf, TOKENS } from "../helpers/http";
+import { expectInvariants } from "../helpers/invariants";
 
 const QUOTA = 10_000;
 
@@ -141,3 +142,6 @@ describe("per-tenant storage quota", () => {
 		expect(await activeBytes("quota-6")).toBe(1234);
 	});
 });
+
+// Whatever raced or failed above, nothing may be half-done afterwards.
+afterEach(() => expectInvariants());

@@ -13,6 +13,7 @@ import { createWorker } from "../../src/worker";
 import { md5Hex, randomBytes, sha512Hex } from "../helpers/bytes";
 import { REGISTRATION } from "../helpers/fixtures";
 import { errorOf, TOKENS } from "../helpers/http";
+import { expectInvariants } from "../helpers/invariants";
 
 const MiB = 1024 * 1024;
 
@@ -335,3 +336,6 @@ describe("deleting an image with an open session", () => {
 		expect([sessions?.n, parts?.n]).toEqual([0, 0]);
 	});
 });
+
+// Whatever raced or failed above, nothing may be half-done afterwards.
+afterEach(() => expectInvariants());
