@@ -46,6 +46,15 @@ export default defineConfig(async () => {
 			include: ["test/{unit,metadata,storage,api,inspection}/**/*.test.ts"],
 			setupFiles: ["./test/setup/apply-migrations.ts"],
 			globals: true,
+			// The default 5 s is tight when the machine is busy: an 11 MiB multipart upload with its
+			// verification (upload-sessions) takes 1-2 s idle and timed out at a load of 10 on 2 cores.
+			testTimeout: 30_000,
+			// Quiet when green: a passing test's console output (the fault-injection tests log 5xx
+			// lines with stacks on purpose) is dropped, a failing test's is printed with its failure.
+			silent: "passed-only",
+			// Lists only failing files and tests, in full, then the totals (`--reporter=default` or
+			// `verbose` on the command line to see every file).
+			reporters: ["minimal"],
 			// One JSON line per request is for operators, not for test output.
 			onConsoleLog: (log) => !log.startsWith('{"level":"info","msg":"request"'),
 		},

@@ -1,15 +1,14 @@
-import { env } from "cloudflare:workers";
 import * as v from "valibot";
-import { createApp } from "../../src/app";
 import type { Env } from "../../src/env";
 import { HealthSchema } from "../../src/openapi/schemas";
 import { bindingProbes, type HealthProbes } from "../../src/routes/health";
+import { appWith } from "../helpers/app";
 import { api } from "../helpers/http";
 
 type Health = v.InferOutput<typeof HealthSchema>;
 
 function healthz(probes: (e: Env) => HealthProbes) {
-	return createApp({ healthProbes: probes }).request("https://glance.test/healthz", {}, env);
+	return appWith({ deps: { healthProbes: probes } }).api("/healthz", { as: "anonymous" });
 }
 
 describe("GET /healthz", () => {

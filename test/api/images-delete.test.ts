@@ -2,29 +2,8 @@ import { env } from "cloudflare:workers";
 import { randomBytes } from "../helpers/bytes";
 import { metaHeaders, REGISTRATION } from "../helpers/fixtures";
 import { api, type Caller, errorOf, postJson } from "../helpers/http";
+import { objectExists, registerActive, registerImage, storedRow } from "../helpers/images";
 import { expectInvariants } from "../helpers/invariants";
-
-interface ImageRecord {
-	id: string;
-	status: string;
-	checksum: string | null;
-}
-
-async function register(body: Record<string, unknown> = {}, as: Caller = "owner") {
-	const res = await postJson("/v1/images", { ...REGISTRATION, ...body }, { as });
-	expect(res.status).toBe(202);
-	return ((await res.json()) as { image: ImageRecord }).image;
-}
-
-async function registerActive(data: Uint8Array) {
-	const res = await api("/v1/images", {
-		method: "POST",
-		headers: metaHeaders({ "content-type": "application/octet-stream" }),
-		body: data,
-	});
-	expect(res.status).toBe(201);
-	return ((await res.json()) as { image: ImageRecord }).image;
-}
 
 function del(id: string, as: Caller = "owner") {
 	return api(`/v1/images/${id}`, { method: "DELETE", as });
@@ -32,12 +11,6 @@ function del(id: string, as: Caller = "owner") {
 
 function head(id: string, as: Caller = "owner") {
 	return api(`/v1/images/${id}`, { method: "HEAD", as });
-}
-
-async function row(id: string) {
-	return env.DB.prepare("SELECT status, deleted, deleted_at FROM images WHERE id = ?1")
-		.bind(id)
-		.first<{ status: string; deleted: number; deleted_at: string | null }>();
 }
 
 async function addMember(id: string, member: string) {
@@ -49,16 +22,12 @@ async function addMember(id: string, member: string) {
 		.run();
 }
 
-async function objectExists(id: string): Promise<boolean> {
-	return (await env.IMAGES.head(`images/${id}`)) !== null;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits (bounded) until the image's row has `status`; returns whether it got there. */
 async function waitForStatus(id: string, status: string): Promise<boolean> {
 	for (let i = 0; i < 200; i++) {
-		if ((await row(id))?.status === status) return true;
+		if ((await storedRow(id))?.status === status) return true;
 		await sleep(5);
 	}
 	return false;
@@ -91,8 +60,8 @@ describe("DELETE /v1/images/{id}", () => {
 		expect(res.headers.get("content-type") ?? "").not.toMatch(/json/);
 		expect(await res.text()).toBe("");
 
-		expect(await row(image.id)).toMatchObject({ status: "deleted", deleted: 1 });
-		expect((await row(image.id))?.deleted_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+		expect(await storedRow(image.id)).toMatchObject({ status: "deleted", deleted: 1 });
+		expect((await storedRow(image.id))?.deleted_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
 		expect(await objectExists(image.id)).toBe(false);
 
 		expect((await api(`/v1/images/${image.id}`)).status).toBe(404);
@@ -106,7 +75,7 @@ describe("DELETE /v1/images/{id}", () => {
 	});
 
 	it("burns the id: POST with it → 409, DELETE again → 404, PUT → 403 (admin) / 404", async () => {
-		const image = await register();
+		const image = await registerImage();
 		expect((await del(image.id)).status).toBe(200);
 
 		const reuse = await postJson("/v1/images", { ...REGISTRATION, id: image.id });
@@ -131,28 +100,28 @@ describe("DELETE /v1/images/{id}", () => {
 			headers: { "x-image-meta-name": "revived" },
 		});
 		expect(ownerPut.status).toBe(404);
-		expect(await row(image.id)).toMatchObject({ status: "deleted", deleted: 1 });
+		expect(await storedRow(image.id)).toMatchObject({ status: "deleted", deleted: 1 });
 	});
 
 	it("refuses a protected image until protected is cleared", async () => {
-		const image = await register({ protected: true });
+		const image = await registerImage({ protected: true });
 		for (const as of ["owner", "admin"] as const) {
 			const res = await del(image.id, as);
 			expect(res.status).toBe(403);
 			expect((await errorOf(res)).message).toBe("Image is protected");
 		}
-		expect((await row(image.id))?.status).toBe("queued");
+		expect((await storedRow(image.id))?.status).toBe("queued");
 		const cleared = await api(`/v1/images/${image.id}`, {
 			method: "PUT",
 			headers: { "x-image-meta-protected": "False", "x-glance-registry-purge-props": "false" },
 		});
 		expect(cleared.status).toBe(200);
 		expect((await del(image.id)).status).toBe(200);
-		expect((await row(image.id))?.status).toBe("deleted");
+		expect((await storedRow(image.id))?.status).toBe("deleted");
 	});
 
 	it("refuses a pending_delete image", async () => {
-		const image = await register();
+		const image = await registerImage();
 		await env.DB.prepare("UPDATE images SET status = 'pending_delete' WHERE id = ?1")
 			.bind(image.id)
 			.run();
@@ -169,7 +138,7 @@ describe("DELETE /v1/images/{id}", () => {
 	});
 
 	it("soft-deletes the properties: an admin sees none on the tombstone (contract §5.6)", async () => {
-		const image = await register({ properties: { os_distro: "cirros" } });
+		const image = await registerImage({ properties: { os_distro: "cirros" } });
 		expect((await head(image.id)).headers.get("x-image-meta-property-os_distro")).toBe("cirros");
 		expect((await del(image.id)).status).toBe(200);
 		const res = await head(image.id, "admin");
@@ -178,7 +147,7 @@ describe("DELETE /v1/images/{id}", () => {
 	});
 
 	it("deletes queued and killed images", async () => {
-		const queued = await register();
+		const queued = await registerImage();
 		expect((await del(queued.id)).status).toBe(200);
 
 		const id = crypto.randomUUID();
@@ -192,47 +161,47 @@ describe("DELETE /v1/images/{id}", () => {
 			body: randomBytes(100, 42),
 		});
 		expect(killed.status).toBe(400);
-		expect((await row(id))?.status).toBe("killed");
+		expect((await storedRow(id))?.status).toBe("killed");
 		expect((await del(id)).status).toBe(200);
-		expect(await row(id)).toMatchObject({ status: "deleted", deleted: 1 });
+		expect(await storedRow(id)).toMatchObject({ status: "deleted", deleted: 1 });
 	});
 });
 
 describe("DELETE /v1/images/{id} by other callers", () => {
 	it("answers 404 to another tenant for a private image", async () => {
-		const image = await register();
+		const image = await registerImage();
 		const res = await del(image.id, "other");
 		expect(res.status).toBe(404);
 		expect((await errorOf(res)).message).toBe(`Image with identifier ${image.id} not found`);
-		expect((await row(image.id))?.status).toBe("queued");
+		expect((await storedRow(image.id))?.status).toBe("queued");
 	});
 
 	it("answers 403 to another tenant for a public image", async () => {
-		const image = await register({ is_public: true, owner: "tenant-a" }, "admin");
+		const image = await registerImage({ is_public: true, owner: "tenant-a" }, "admin");
 		const res = await del(image.id, "other");
 		expect(res.status).toBe(403);
 		expect((await errorOf(res)).message).toContain("Forbidden to delete image");
-		expect((await row(image.id))?.status).toBe("queued");
+		expect((await storedRow(image.id))?.status).toBe("queued");
 	});
 
 	it("answers 404 to a member of a shared private image", async () => {
-		const image = await register();
+		const image = await registerImage();
 		await addMember(image.id, "tenant-b");
 		expect((await head(image.id, "other")).status).toBe(200);
 		expect((await del(image.id, "other")).status).toBe(404);
-		expect((await row(image.id))?.status).toBe("queued");
+		expect((await storedRow(image.id))?.status).toBe("queued");
 	});
 
 	it("lets an admin delete anyone's image", async () => {
 		const data = randomBytes(1000, 43);
 		const image = await registerActive(data);
 		expect((await del(image.id, "admin")).status).toBe(200);
-		expect(await row(image.id)).toMatchObject({ status: "deleted", deleted: 1 });
+		expect(await storedRow(image.id)).toMatchObject({ status: "deleted", deleted: 1 });
 		expect(await objectExists(image.id)).toBe(false);
 	});
 
 	it("soft-deletes the image's memberships", async () => {
-		const image = await register();
+		const image = await registerImage();
 		await addMember(image.id, "tenant-b");
 		await addMember(image.id, "tenant-c");
 		expect((await del(image.id)).status).toBe(200);
@@ -271,14 +240,14 @@ describe("DELETE while an upload is streaming", () => {
 		expect([412, 409]).toContain(upload.status);
 		expect((await errorOf(upload)).message).toBeTruthy();
 		expect(await objectExists(id)).toBe(false);
-		expect(await row(id)).toMatchObject({ status: "deleted", deleted: 1 });
+		expect(await storedRow(id)).toMatchObject({ status: "deleted", deleted: 1 });
 		const adminHead = await head(id, "admin");
 		expect(adminHead.headers.get("x-image-meta-status")).toBe("deleted");
 		return upload;
 	}
 
 	it("makes a PUT upload of unknown length answer 412 and removes its bytes", async () => {
-		const image = await register({ disk_format: "raw" });
+		const image = await registerImage({ disk_format: "raw" });
 		const upload = await deleteMidUpload(
 			(id, body) =>
 				api(`/v1/images/${id}`, {

@@ -1,16 +1,10 @@
 import { env } from "cloudflare:workers";
-import { REGISTRATION } from "../helpers/fixtures";
-import { api, postJson } from "../helpers/http";
-
-async function register(body: Record<string, unknown> = {}, as: "owner" | "admin" = "owner") {
-	const res = await postJson("/v1/images", { ...REGISTRATION, ...body }, { as });
-	expect(res.status).toBe(202);
-	return ((await res.json()) as { image: { id: string } }).image.id;
-}
+import { api } from "../helpers/http";
+import { registerImage } from "../helpers/images";
 
 describe("HEAD /v1/images/{id}", () => {
 	it("reports the metadata as x-image-meta-* headers with an empty body", async () => {
-		const id = await register({
+		const { id } = await registerImage({
 			min_ram: 64,
 			properties: { os_distro: "cirros", "hw x": "a b", note: "50%", ünï: "çødé" },
 		});
@@ -64,7 +58,7 @@ describe("HEAD /v1/images/{id}", () => {
 	});
 
 	it("answers 404 for an unknown id, a malformed id and another tenant's private image", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		for (const path of [`/v1/images/${crypto.randomUUID()}`, "/v1/images/not-an-id"]) {
 			const res = await api(path, { method: "HEAD" });
 			expect(res.status).toBe(404);
@@ -74,10 +68,10 @@ describe("HEAD /v1/images/{id}", () => {
 	});
 
 	it("shows public images and images shared with the caller to other tenants", async () => {
-		const publicId = await register({ is_public: true }, "admin");
+		const { id: publicId } = await registerImage({ is_public: true }, "admin");
 		expect((await api(`/v1/images/${publicId}`, { method: "HEAD", as: "other" })).status).toBe(200);
 
-		const sharedId = await register();
+		const { id: sharedId } = await registerImage();
 		await env.DB.prepare(
 			"INSERT INTO image_members (image_id, member, created_at, updated_at) VALUES (?1, 'tenant-b', 'now', 'now')",
 		)
@@ -87,7 +81,7 @@ describe("HEAD /v1/images/{id}", () => {
 	});
 
 	it("lets admins see any image and deleted tombstones; others get 404 for tombstones", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		expect((await api(`/v1/images/${id}`, { method: "HEAD", as: "admin" })).status).toBe(200);
 		await env.DB.prepare(
 			"UPDATE images SET status = 'deleted', deleted = 1, deleted_at = updated_at WHERE id = ?1",
@@ -102,7 +96,7 @@ describe("HEAD /v1/images/{id}", () => {
 	});
 
 	it("accepts the id in upper case and via the /v1.0 and /v1.1 prefixes", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		for (const path of [
 			`/v1/images/${id.toUpperCase()}`,
 			`/v1.0/images/${id}`,

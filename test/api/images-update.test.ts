@@ -1,19 +1,15 @@
 import { env } from "cloudflare:workers";
+import { objectKeyFor } from "../../src/domain/image";
 import { chunkedStream, md5Hex, randomBytes, sha512Hex } from "../helpers/bytes";
-import { metaHeaders, REGISTRATION } from "../helpers/fixtures";
+import { REGISTRATION } from "../helpers/fixtures";
 import { api, type Caller, errorOf, postJson } from "../helpers/http";
-
-/** The fields these tests read; the rest is checked with toMatchObject. */
-interface ImageRecord {
-	id: string;
-	name: string | null;
-	checksum: string | null;
-	is_public: boolean;
-	owner: string | null;
-	created_at: string;
-	updated_at: string;
-	properties: Record<string, string>;
-}
+import {
+	type ImageRecord,
+	registerActive,
+	registerImageByHeaders,
+	storedProperties,
+	storedRow,
+} from "../helpers/images";
 
 const MERGE = { "x-glance-registry-purge-props": "false" };
 
@@ -21,22 +17,6 @@ function props(values: Record<string, string>): Record<string, string> {
 	return Object.fromEntries(
 		Object.entries(values).map(([k, v]) => [`x-image-meta-property-${k}`, v]),
 	);
-}
-
-async function register(headers: Record<string, string> = {}, as: Caller = "owner") {
-	const res = await api("/v1/images", { method: "POST", as, headers: metaHeaders(headers) });
-	expect(res.status).toBe(202);
-	return ((await res.json()) as { image: ImageRecord }).image;
-}
-
-async function registerActive(data: Uint8Array, headers: Record<string, string> = {}) {
-	const res = await api("/v1/images", {
-		method: "POST",
-		headers: metaHeaders({ "content-type": "application/octet-stream", ...headers }),
-		body: data,
-	});
-	expect(res.status).toBe(201);
-	return ((await res.json()) as { image: ImageRecord }).image;
 }
 
 function put(
@@ -62,23 +42,12 @@ async function putOk(id: string, headers: Record<string, string> = {}, as?: Call
 }
 
 /** The image row (revision included) and its properties, straight from D1. */
-async function stored(id: string): Promise<Record<string, unknown> & { properties: object }> {
-	const row = await env.DB.prepare("SELECT * FROM images WHERE id = ?1")
-		.bind(id)
-		.first<Record<string, unknown>>();
-	const { results } = await env.DB.prepare(
-		"SELECT name, value FROM image_properties WHERE image_id = ?1",
-	)
-		.bind(id)
-		.all<{ name: string; value: string }>();
-	return {
-		...(row as Record<string, unknown>),
-		properties: Object.fromEntries(results.map((r) => [r.name, r.value])),
-	};
+async function stored(id: string) {
+	return { ...(await storedRow(id)), properties: await storedProperties(id) };
 }
 
 async function objectDigest(id: string): Promise<string | null> {
-	const object = await env.IMAGES.get(`images/${id}`);
+	const object = await env.IMAGES.get(objectKeyFor(id));
 	return object ? sha512Hex(new Uint8Array(await object.arrayBuffer())) : null;
 }
 
@@ -97,7 +66,7 @@ function slowStream(data: Uint8Array, chunk: number, pauseMs: number): ReadableS
 
 describe("PUT /v1/images/{id} property purge semantics", () => {
 	it("replaces the property set when the purge header is absent: a name change wipes them", async () => {
-		const image = await register(props({ a: "1", b: "2" }));
+		const image = await registerImageByHeaders(props({ a: "1", b: "2" }));
 		const renamed = await putOk(image.id, { "x-image-meta-name": "renamed" });
 		expect(renamed).toMatchObject({ name: "renamed", properties: {} });
 		expect((await stored(image.id)).properties).toEqual({});
@@ -112,7 +81,7 @@ describe("PUT /v1/images/{id} property purge semantics", () => {
 		...["false", "False", "0", "no", "", "banana"].map((v) => [v, merged] as const),
 		...["true", "TRUE", "1", "yes", "on", "y", "t"].map((v) => [v, purged] as const),
 	])("with purge-props %j leaves %j", async (value, expected) => {
-		const image = await register(props({ a: "1", b: "2" }));
+		const image = await registerImageByHeaders(props({ a: "1", b: "2" }));
 		const res = await putOk(image.id, {
 			"x-glance-registry-purge-props": value,
 			...props({ b: "20", c: "3" }),
@@ -122,7 +91,7 @@ describe("PUT /v1/images/{id} property purge semantics", () => {
 	});
 
 	it("removes a property sent with an empty value when merging", async () => {
-		const image = await register(props({ a: "1", b: "2" }));
+		const image = await registerImageByHeaders(props({ a: "1", b: "2" }));
 		const res = await putOk(image.id, { ...MERGE, ...props({ a: "" }) });
 		expect(res.properties).toEqual({ b: "2" });
 	});
@@ -130,7 +99,7 @@ describe("PUT /v1/images/{id} property purge semantics", () => {
 
 describe("PUT /v1/images/{id} response", () => {
 	it("answers 200 with the new state and a new updated_at", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		await new Promise((resolve) => setTimeout(resolve, 5));
 		const res = await put(image.id, {
 			...MERGE,
@@ -160,7 +129,9 @@ describe("PUT /v1/images/{id} response", () => {
 		const active = await registerActive(randomBytes(100, 21));
 		const res = await put(active.id, { ...MERGE, "x-image-meta-name": "x" });
 		expect(res.headers.get("etag")).toBe(active.checksum);
-		const queued = await register({ "x-image-meta-checksum": "0123456789abcdef0123456789abcdef" });
+		const queued = await registerImageByHeaders({
+			"x-image-meta-checksum": "0123456789abcdef0123456789abcdef",
+		});
 		const again = await put(queued.id, { ...MERGE, "x-image-meta-name": "y" });
 		expect(again.status).toBe(200);
 		expect(again.headers.has("etag")).toBe(false);
@@ -215,7 +186,7 @@ describe("PUT /v1/images/{id} read-only and restricted fields", () => {
 	});
 
 	it("lets the owner set size and checksum of a queued image", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		const res = await putOk(image.id, {
 			...MERGE,
 			"x-image-meta-size": "1234",
@@ -225,7 +196,7 @@ describe("PUT /v1/images/{id} read-only and restricted fields", () => {
 	});
 
 	it("lets only admins make an image public", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		const denied = await put(image.id, { ...MERGE, "x-image-meta-is_public": "True" });
 		expect(denied.status).toBe(403);
 		expect((await errorOf(denied)).field).toBe("x-image-meta-is_public");
@@ -237,7 +208,7 @@ describe("PUT /v1/images/{id} read-only and restricted fields", () => {
 	});
 
 	it("ignores owner from a non-admin and lets an admin change it", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		expect((await putOk(image.id, { ...MERGE, "x-image-meta-owner": "tenant-b" })).owner).toBe(
 			"tenant-a",
 		);
@@ -250,7 +221,7 @@ describe("PUT /v1/images/{id} read-only and restricted fields", () => {
 
 describe("PUT /v1/images/{id} who may update", () => {
 	it("answers 403 to an admin and 404 to the owner for a deleted image", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		await env.DB.prepare("UPDATE images SET status = 'deleted', deleted = 1 WHERE id = ?1")
 			.bind(image.id)
 			.run();
@@ -263,7 +234,7 @@ describe("PUT /v1/images/{id} who may update", () => {
 	});
 
 	it("answers 404 to another tenant for a private image", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		const res = await put(image.id, { "x-image-meta-name": "mine" }, { as: "other" });
 		expect(res.status).toBe(404);
 		expect((await errorOf(res)).message).toBe(`Image with identifier ${image.id} not found`);
@@ -284,7 +255,7 @@ describe("PUT /v1/images/{id} who may update", () => {
 	});
 
 	it("answers 404 to a member of a shared private image (not the reference's 500)", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		await env.DB.prepare(
 			`INSERT INTO image_members (image_id, member, can_share, status, created_at, updated_at, deleted)
 			 VALUES (?1, 'tenant-b', 1, 'accepted', ?2, ?2, 0)`,
@@ -303,7 +274,7 @@ describe("PUT /v1/images/{id} validation and quota", () => {
 
 	it("refuses a merge that would exceed the property quota and changes nothing", async () => {
 		const eight = Object.fromEntries(Object.entries(ten).slice(0, 8));
-		const image = await register(props(eight));
+		const image = await registerImageByHeaders(props(eight));
 		const res = await put(image.id, {
 			...MERGE,
 			"x-image-meta-name": "over",
@@ -318,7 +289,7 @@ describe("PUT /v1/images/{id} validation and quota", () => {
 	});
 
 	it("accepts updates within the quota: replacing values, swapping one, purging down", async () => {
-		const image = await register(props(ten));
+		const image = await registerImageByHeaders(props(ten));
 		await putOk(image.id, { ...MERGE, ...props({ p0: "changed" }) });
 		const swapped = await putOk(image.id, { ...MERGE, ...props({ p1: "", new: "n" }) });
 		expect(Object.keys(swapped.properties)).toHaveLength(10);
@@ -327,7 +298,7 @@ describe("PUT /v1/images/{id} validation and quota", () => {
 	});
 
 	it("silently ignores timestamps and deleted sent on update", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		const res = await putOk(image.id, {
 			...MERGE,
 			"x-image-meta-created_at": "2001-01-01T00:00:00",
@@ -355,7 +326,7 @@ describe("PUT /v1/images/{id} validation and quota", () => {
 		[{ "x-image-meta-name": "n".repeat(256) }, "x-image-meta-name", "Image name too long: 256"],
 		[{ "x-image-meta-colour": "red" }, "x-image-meta-colour", "Bad header: x-image-meta-colour"],
 	])("refuses %j with 400 naming %s", async (headers, field, message) => {
-		const image = await register(props({ keep: "me" }));
+		const image = await registerImageByHeaders(props({ keep: "me" }));
 		const before = await stored(image.id);
 		const res = await put(image.id, headers);
 		expect(res.status).toBe(400);
@@ -368,7 +339,10 @@ describe("PUT /v1/images/{id} validation and quota", () => {
 
 describe("PUT /v1/images/{id} with data", () => {
 	it("uploads to a queued image: 200, active, both digests, properties kept", async () => {
-		const image = await register({ ...props({ a: "1" }), "x-image-meta-container_format": "ovf" });
+		const image = await registerImageByHeaders({
+			...props({ a: "1" }),
+			"x-image-meta-container_format": "ovf",
+		});
 		const data = randomBytes(70_000, 24);
 		const res = await put(image.id, props({ b: "2" }), { body: data });
 		expect(res.status).toBe(200);
@@ -388,7 +362,7 @@ describe("PUT /v1/images/{id} with data", () => {
 	});
 
 	it("never purges properties, even when asked to", async () => {
-		const image = await register(props({ a: "1" }));
+		const image = await registerImageByHeaders(props({ a: "1" }));
 		const purge = { "x-glance-registry-purge-props": "true" };
 		const res = await put(image.id, purge, { body: randomBytes(10, 25) });
 		expect(res.status).toBe(200);
@@ -396,7 +370,7 @@ describe("PUT /v1/images/{id} with data", () => {
 	});
 
 	it("enforces a size stored at registration: mismatch → 400 and killed", async () => {
-		const image = await register({ "x-image-meta-size": "1000" });
+		const image = await registerImageByHeaders({ "x-image-meta-size": "1000" });
 		const res = await put(image.id, {}, { body: chunkedStream(randomBytes(500, 26), 100) });
 		expect(res.status).toBe(400);
 		expect((await errorOf(res)).message).toBe(
@@ -409,7 +383,7 @@ describe("PUT /v1/images/{id} with data", () => {
 	it("refuses a Content-Length that disagrees with the stored size before storing anything", async () => {
 		// Refused before the first byte is read, so the image stays queued and can be uploaded
 		// again (Glance would have killed it; a request we refuse outright changes nothing).
-		const declared = await register({ "x-image-meta-size": "1000" });
+		const declared = await registerImageByHeaders({ "x-image-meta-size": "1000" });
 		const early = await put(declared.id, {}, { body: randomBytes(500, 27) });
 		expect(early.status).toBe(400);
 		expect((await errorOf(early)).message).toBe(
@@ -420,7 +394,7 @@ describe("PUT /v1/images/{id} with data", () => {
 	});
 
 	it("answers 400 when no disk or container format is known", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		await env.DB.prepare(
 			"UPDATE images SET disk_format = NULL, container_format = NULL WHERE id = ?1",
 		)
@@ -453,7 +427,7 @@ describe("PUT /v1/images/{id} with data", () => {
 
 describe("concurrent PUTs", () => {
 	it("lets exactly one of two concurrent uploads win and keeps the winner's bytes", async () => {
-		const image = await register();
+		const image = await registerImageByHeaders();
 		const first = randomBytes(40_000, 31);
 		const second = randomBytes(40_000, 32);
 		const finished: number[] = [];
@@ -478,7 +452,7 @@ describe("concurrent PUTs", () => {
 
 	it("never mixes the properties of two concurrent purging updates", async () => {
 		for (let round = 0; round < 5; round++) {
-			const image = await register(props({ old: "1" }));
+			const image = await registerImageByHeaders(props({ old: "1" }));
 			const one = { "x-image-meta-name": "one", ...props({ a1: "1", a2: "2" }) };
 			const two = { "x-image-meta-name": "two", ...props({ b1: "1", b2: "2", b3: "3" }) };
 			const results = await Promise.all([put(image.id, one), put(image.id, two)]);

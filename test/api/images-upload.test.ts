@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
-import { createApp } from "../../src/app";
 import type { Env } from "../../src/env";
 import type { BlobStore } from "../../src/storage/blob-store";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
+import { appWith } from "../helpers/app";
 import {
 	brokenStream,
 	chunkedStream,
@@ -13,7 +13,8 @@ import {
 	sha512Hex,
 } from "../helpers/bytes";
 import { metaHeaders } from "../helpers/fixtures";
-import { api, errorOf, TOKENS } from "../helpers/http";
+import { api, type Client, errorOf, worker } from "../helpers/http";
+import { objectExists, storedRow } from "../helpers/images";
 import { expectInvariants } from "../helpers/invariants";
 
 interface ImageBody {
@@ -28,8 +29,9 @@ interface ImageBody {
 	location?: string;
 }
 
-function upload(body: BodyInit | null, headers: Record<string, string> = {}) {
-	return api("/v1/images", {
+/** POST /v1/images with data, to the worker or (`via`) an app with other vars or deps. */
+function upload(body: BodyInit | null, headers: Record<string, string> = {}, via: Client = worker) {
+	return via.api("/v1/images", {
 		method: "POST",
 		headers: metaHeaders({ "content-type": "application/octet-stream", ...headers }),
 		body,
@@ -38,54 +40,11 @@ function upload(body: BodyInit | null, headers: Record<string, string> = {}) {
 	});
 }
 
-async function imageRow(id: string) {
-	return env.DB.prepare("SELECT status, size, checksum, status_reason FROM images WHERE id = ?1")
-		.bind(id)
-		.first<{
-			status: string;
-			size: number;
-			checksum: string | null;
-			status_reason: string | null;
-		}>();
-}
-
 async function lastImageId(): Promise<string> {
 	const row = await env.DB.prepare("SELECT id FROM images ORDER BY rowid DESC LIMIT 1").first<{
 		id: string;
 	}>();
 	return row?.id ?? "";
-}
-
-async function objectExists(id: string): Promise<boolean> {
-	return (await env.IMAGES.head(`images/${id}`)) !== null;
-}
-
-/**
- * Calls the app in this isolate with a modified env (and optionally another blob store). Unlike
- * a call through the worker's fetch binding, a failing request body reaches the app as an error.
- */
-function appRequest(
-	overrides: Record<string, string>,
-	body: BodyInit,
-	headers: Record<string, string> = {},
-	blobStore?: (e: Env) => BlobStore,
-) {
-	const app = createApp(blobStore ? { blobStore } : {});
-	return app.request(
-		"https://glance.test/v1/images",
-		{
-			method: "POST",
-			headers: metaHeaders({
-				"x-auth-token": TOKENS.owner,
-				"content-type": "application/octet-stream",
-				...headers,
-			}),
-			body,
-			// @ts-expect-error: streaming request bodies need duplex
-			duplex: "half",
-		},
-		{ ...env, ...overrides },
-	);
 }
 
 describe("POST /v1/images with data", () => {
@@ -179,8 +138,8 @@ describe("POST /v1/images with data", () => {
 		expect(error.message).toContain("Supplied checksum (0123456789abcdef0123456789abcdef)");
 		expect(error.field).toBe("x-image-meta-checksum");
 		const id = await lastImageId();
-		expect(await imageRow(id)).toMatchObject({ status: "killed" });
-		expect((await imageRow(id))?.status_reason).toContain("checksum");
+		expect(await storedRow(id)).toMatchObject({ status: "killed" });
+		expect((await storedRow(id))?.status_reason).toContain("checksum");
 		expect(await objectExists(id)).toBe(false);
 	});
 
@@ -192,7 +151,7 @@ describe("POST /v1/images with data", () => {
 			"Supplied size (2000) and size generated from uploaded image (1000) did not match. Setting image status to 'killed'.",
 		);
 		const id = await lastImageId();
-		expect((await imageRow(id))?.status).toBe("killed");
+		expect((await storedRow(id))?.status).toBe("killed");
 		expect(await objectExists(id)).toBe(false);
 	});
 
@@ -200,7 +159,7 @@ describe("POST /v1/images with data", () => {
 		const res = await upload(chunkedStream(randomBytes(3000, 9)), { "x-image-meta-size": "2000" });
 		expect(res.status).toBe(400);
 		const id = await lastImageId();
-		expect((await imageRow(id))?.status).toBe("killed");
+		expect((await storedRow(id))?.status).toBe("killed");
 		expect(await objectExists(id)).toBe(false);
 	});
 
@@ -225,22 +184,22 @@ describe("POST /v1/images with data", () => {
 	});
 
 	it("kills the image and leaves no bytes when the client disconnects mid-upload", async () => {
-		const res = await appRequest({}, brokenStream(200_000), { "x-image-meta-size": "1000000" });
+		const res = await upload(brokenStream(200_000), { "x-image-meta-size": "1000000" }, appWith());
 		expect(res.status).toBe(400);
 		expect((await errorOf(res)).message).toBe(
 			"Client disconnected before sending all data to backend",
 		);
 		const id = await lastImageId();
-		expect((await imageRow(id))?.status).toBe("killed");
+		expect((await storedRow(id))?.status).toBe("killed");
 		expect(await objectExists(id)).toBe(false);
 	});
 
 	it("kills the image when a body of unknown length breaks after a whole part was stored", async () => {
 		// Through the fetch binding a broken body arrives as a clean end (see README, known limits).
-		const res = await appRequest({}, brokenStream(6 * 1024 * 1024));
+		const res = await upload(brokenStream(6 * 1024 * 1024), {}, appWith());
 		expect(res.status).toBe(400);
 		const id = await lastImageId();
-		expect((await imageRow(id))?.status).toBe("killed");
+		expect((await storedRow(id))?.status).toBe("killed");
 		expect(await objectExists(id)).toBe(false);
 	});
 
@@ -257,33 +216,42 @@ describe("POST /v1/images with data", () => {
 
 describe("upload limits and store failures", () => {
 	it("answers 413 and kills the image when an unknown-length body passes the size cap", async () => {
-		const res = await appRequest({ IMAGE_SIZE_CAP: "6000000" }, generatedStream(7_000_000));
+		const res = await upload(
+			generatedStream(7_000_000),
+			{},
+			appWith({ vars: { IMAGE_SIZE_CAP: "6000000" } }),
+		);
 		expect(res.status).toBe(413);
 		expect((await errorOf(res)).message).toBe(
 			"Denying attempt to upload image larger than 6000000 bytes.",
 		);
 		const id = await lastImageId();
-		expect((await imageRow(id))?.status).toBe("killed");
+		expect((await storedRow(id))?.status).toBe("killed");
 		expect(await objectExists(id)).toBe(false);
 	});
 
 	it("answers 413 up front when Content-Length is over MAX_REQUEST_BYTES", async () => {
 		const before = await lastImageId();
 		const data = randomBytes(2000);
-		const res = await appRequest({ MAX_REQUEST_BYTES: "1000" }, data, { "content-length": "2000" });
+		const res = await upload(
+			data,
+			{ "content-length": "2000" },
+			appWith({ vars: { MAX_REQUEST_BYTES: "1000" } }),
+		);
 		expect(res.status).toBe(413);
 		expect((await errorOf(res)).message).toContain("at most 1000 bytes (MAX_REQUEST_BYTES");
 		expect(await lastImageId()).toBe(before);
 	});
 
 	it("answers 413 when an unknown-length body passes MAX_REQUEST_BYTES", async () => {
-		const res = await appRequest(
-			{ MAX_REQUEST_BYTES: "1000" },
+		const res = await upload(
 			chunkedStream(randomBytes(5000), 500),
+			{},
+			appWith({ vars: { MAX_REQUEST_BYTES: "1000" } }),
 		);
 		expect(res.status).toBe(413);
 		expect((await errorOf(res)).message).toContain("at most 1000 bytes");
-		expect((await imageRow(await lastImageId()))?.status).toBe("killed");
+		expect((await storedRow(await lastImageId()))?.status).toBe("killed");
 	});
 
 	it("kills the image, removes partial bytes and answers 503 when R2 fails mid-stream", async () => {
@@ -304,11 +272,15 @@ describe("upload limits and store failures", () => {
 			};
 		};
 		const data = randomBytes(500_000, 11);
-		const res = await appRequest({}, data, { "content-length": String(data.byteLength) }, failing);
+		const res = await upload(
+			data,
+			{ "content-length": String(data.byteLength) },
+			appWith({ deps: { blobStore: failing } }),
+		);
 		expect(res.status).toBe(503);
 		expect((await errorOf(res)).message).toContain("image store failed");
 		const id = await lastImageId();
-		expect((await imageRow(id))?.status).toBe("killed");
+		expect((await storedRow(id))?.status).toBe("killed");
 		expect(await objectExists(id)).toBe(false);
 	});
 
@@ -337,10 +309,14 @@ describe("upload limits and store failures", () => {
 				},
 			};
 		};
-		const res = await appRequest({}, generatedStream(12 * 1024 * 1024), {}, failing);
+		const res = await upload(
+			generatedStream(12 * 1024 * 1024),
+			{},
+			appWith({ deps: { blobStore: failing } }),
+		);
 		expect(res.status).toBe(503);
 		const id = await lastImageId();
-		expect((await imageRow(id))?.status).toBe("killed");
+		expect((await storedRow(id))?.status).toBe("killed");
 		expect(await objectExists(id)).toBe(false);
 	});
 });

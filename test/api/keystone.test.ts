@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { createApp } from "../../src/app";
+import { appWith } from "../helpers/app";
 import { REGISTRATION } from "../helpers/fixtures";
 import { api, errorOf, postJson } from "../helpers/http";
 
@@ -63,32 +63,26 @@ describe("Keystone tokens", () => {
 		expect(broken.status).toBe(503);
 		expect((await errorOf(broken)).message).toContain("Keystone");
 
-		const app = createApp();
-		const badService = await app.request(
-			"https://glance.test/v1/images",
+		const badService = await appWith({ vars: { KEYSTONE_SERVICE_TOKEN: "wrong" } }).api(
+			"/v1/images",
 			{
 				method: "POST",
+				as: "anonymous",
 				headers: { "x-auth-token": "ks-member-token-2", "content-type": "application/json" },
 				body: JSON.stringify(REGISTRATION),
 			},
-			{ ...env, KEYSTONE_SERVICE_TOKEN: "wrong" },
 		);
 		expect(badService.status).toBe(503);
 
-		const unreachable = await app.request(
-			"https://glance.test/v1/images",
-			{
-				method: "POST",
-				headers: { "x-auth-token": "ks-member-token-3", "content-type": "application/json" },
-				body: JSON.stringify(REGISTRATION),
-			},
-			{
-				...env,
-				KEYSTONE: {
-					fetch: () => Promise.reject(new Error("connect ECONNREFUSED")),
-				} as unknown as Fetcher,
-			},
-		);
+		const keystoneDown = {
+			fetch: () => Promise.reject(new Error("connect ECONNREFUSED")),
+		} as unknown as Fetcher;
+		const unreachable = await appWith({ vars: { KEYSTONE: keystoneDown } }).api("/v1/images", {
+			method: "POST",
+			as: "anonymous",
+			headers: { "x-auth-token": "ks-member-token-3", "content-type": "application/json" },
+			body: JSON.stringify(REGISTRATION),
+		});
 		expect(unreachable.status).toBe(503);
 		expect((await errorOf(unreachable)).message).toContain("could not be reached");
 	});
@@ -101,15 +95,12 @@ describe("Keystone tokens", () => {
 
 	it("does not consult Keystone when KEYSTONE_URL is unset", async () => {
 		const before = await keystoneValidations();
-		const res = await createApp().request(
-			"https://glance.test/v1/images",
-			{
-				method: "POST",
-				headers: { "x-auth-token": "ks-admin-token", "content-type": "application/json" },
-				body: JSON.stringify(REGISTRATION),
-			},
-			{ ...env, KEYSTONE_URL: "" },
-		);
+		const res = await appWith({ vars: { KEYSTONE_URL: "" } }).api("/v1/images", {
+			method: "POST",
+			as: "anonymous",
+			headers: { "x-auth-token": "ks-admin-token", "content-type": "application/json" },
+			body: JSON.stringify(REGISTRATION),
+		});
 		expect(res.status).toBe(401);
 		expect(await keystoneValidations()).toBe(before);
 	});

@@ -1,15 +1,6 @@
 import { env } from "cloudflare:workers";
-import { REGISTRATION } from "../helpers/fixtures";
-import { api, type Caller, errorOf, postJson } from "../helpers/http";
-
-async function register(
-	as: Caller = "owner",
-	extra: Record<string, unknown> = {},
-): Promise<string> {
-	const res = await postJson("/v1/images", { ...REGISTRATION, ...extra }, { as });
-	expect(res.status).toBe(202);
-	return ((await res.json()) as { image: { id: string } }).image.id;
-}
+import { api, type Caller, errorOf } from "../helpers/http";
+import { registerImage } from "../helpers/images";
 
 function putMember(id: string, member: string, body?: unknown, as: Caller = "owner") {
 	return api(`/v1/images/${id}/members/${member}`, {
@@ -37,7 +28,7 @@ async function members(id: string, as: Caller = "owner") {
 
 describe("image members", () => {
 	it("adds members (204) and lists them in insertion order", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		expect((await putMember(id, "tenant-z")).status).toBe(204);
 		expect((await putMember(id, "tenant-b", { member: { can_share: true } })).status).toBe(204);
 		expect(await members(id)).toEqual([
@@ -47,7 +38,7 @@ describe("image members", () => {
 	});
 
 	it("reads can_share with Python truthiness and keeps it unless given", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		await putMember(id, "m1", { member: { can_share: "false" } });
 		await putMember(id, "m2", { member: { can_share: 0 } });
 		await putMember(id, "m3", { member: { can_share: "" } });
@@ -61,14 +52,14 @@ describe("image members", () => {
 	});
 
 	it("refuses malformed JSON with 400", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		const res = await putMember(id, "m1", "{nope");
 		expect(res.status).toBe(400);
 		expect((await errorOf(res)).message).toBe("Malformed JSON in request body.");
 	});
 
 	it("removes a member (204), 404 for a non-member, and revives a removed member", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		await putMember(id, "gone", { member: { can_share: true } });
 		expect((await api(`/v1/images/${id}/members/gone`, { method: "DELETE" })).status).toBe(204);
 		const again = await api(`/v1/images/${id}/members/gone`, { method: "DELETE" });
@@ -80,7 +71,7 @@ describe("image members", () => {
 	});
 
 	it("replaces the whole list: unlisted removed, listed kept, new ones added", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		await putMember(id, "keep", { member: { can_share: true } });
 		await putMember(id, "drop");
 		const res = await replace(id, {
@@ -101,14 +92,14 @@ describe("image members", () => {
 		[{ memberships: [{ can_share: true }] }, "member_id"],
 		[{ memberships: [{ member_id: "" }] }, "member_id must not be empty"],
 	])("refuses the replace body %j with 400", async (body, message) => {
-		const id = await register();
+		const { id } = await registerImage();
 		const res = await replace(id, body);
 		expect(res.status).toBe(400);
 		expect((await errorOf(res)).message).toContain(message);
 	});
 
 	it("enforces the member quota (10 in tests) with 413, leaving the list unchanged", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		const ten = Array.from({ length: 10 }, (_, i) => ({ member_id: `q${i}` }));
 		expect((await replace(id, { memberships: ten })).status).toBe(204);
 		const eleventh = await putMember(id, "q10");
@@ -122,18 +113,18 @@ describe("image members", () => {
 	});
 
 	it("shows members their own row only and others nothing", async () => {
-		const id = await register("owner", {});
+		const { id } = await registerImage();
 		await putMember(id, "tenant-b");
 		await putMember(id, "tenant-q");
 		expect(await members(id, "other")).toEqual([{ member_id: "tenant-b", can_share: false }]);
 		expect((await members(id, "admin")).length).toBe(2);
-		const publicId = await register("admin", { is_public: true, owner: "tenant-x" });
+		const { id: publicId } = await registerImage({ is_public: true, owner: "tenant-x" }, "admin");
 		await putMember(publicId, "tenant-q", undefined, "admin");
 		expect(await members(publicId, "owner")).toEqual([]);
 	});
 
 	it("lets a member with can_share share further, and nobody else", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		await putMember(id, "tenant-b");
 		const denied = await putMember(id, "tenant-c", undefined, "other");
 		expect(denied.status).toBe(404);
@@ -145,7 +136,7 @@ describe("image members", () => {
 	});
 
 	it("answers 404 for invisible images and deleted images", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		expect((await api(`/v1/images/${id}/members`, { as: "other" })).status).toBe(404);
 		expect((await putMember(id, "x", undefined, "other")).status).toBe(404);
 		expect((await api(`/v1/images/${id}`, { method: "DELETE" })).status).toBe(200);
@@ -156,7 +147,7 @@ describe("image members", () => {
 	});
 
 	it("answers 405: no single-member read, wrong methods with Allow", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		const single = await api(`/v1/images/${id}/members/tenant-b`);
 		expect(single.status).toBe(405);
 		expect(single.headers.get("allow")).toBeNull();
@@ -168,7 +159,7 @@ describe("image members", () => {
 	});
 
 	it("shows shared images in the member's image lists", async () => {
-		const id = await register("owner", { name: "shared-listing" });
+		const { id } = await registerImage({ name: "shared-listing" });
 		const before = await api("/v1/images/detail?name=shared-listing", { as: "other" });
 		expect(((await before.json()) as { images: unknown[] }).images).toHaveLength(0);
 		await putMember(id, "tenant-b");
@@ -181,8 +172,8 @@ describe("image members", () => {
 
 describe("GET /v1/shared-images/{member}", () => {
 	it("lists the images shared with a tenant, as that tenant, the owner and an admin see them", async () => {
-		const mine = await register();
-		const theirs = await register("admin", { owner: "tenant-y" });
+		const { id: mine } = await registerImage();
+		const { id: theirs } = await registerImage({ owner: "tenant-y" }, "admin");
 		await putMember(mine, "tenant-s", { member: { can_share: true } });
 		await putMember(theirs, "tenant-s", undefined, "admin");
 
@@ -203,7 +194,7 @@ describe("GET /v1/shared-images/{member}", () => {
 	});
 
 	it("lists the caller's own memberships", async () => {
-		const id = await register();
+		const { id } = await registerImage();
 		await putMember(id, "tenant-b");
 		const res = await api("/v1/shared-images/tenant-b", { as: "other" });
 		expect(

@@ -1,63 +1,47 @@
 import { env } from "cloudflare:workers";
-import { createApp } from "../../src/app";
+import { appWith } from "../helpers/app";
 import { chunkedStream, generatedStream, randomBytes } from "../helpers/bytes";
-import { REGISTRATION } from "../helpers/fixtures";
-import { errorOf, TOKENS } from "../helpers/http";
+import { metaHeaders } from "../helpers/fixtures";
+import { errorOf } from "../helpers/http";
+import { registerImage, storedRow } from "../helpers/images";
 import { expectInvariants } from "../helpers/invariants";
 
 const QUOTA = 10_000;
 
 /** The app with a storage quota; every image is registered by the admin for a given owner. */
 function quotaApp(quota = QUOTA) {
-	const app = createApp();
-	const vars = { ...env, USER_STORAGE_QUOTA: String(quota) };
-	const call = (path: string, init: RequestInit & { headers?: Record<string, string> }) =>
-		app.request(
-			`https://glance.test${path}`,
-			{ ...init, headers: { "x-auth-token": TOKENS.admin, ...init.headers } },
-			vars,
-		);
+	const app = appWith({ vars: { USER_STORAGE_QUOTA: String(quota) } });
 	return {
 		async register(owner: string): Promise<string> {
-			const res = await call("/v1/images", {
-				method: "POST",
-				headers: { "content-type": "application/json" },
-				body: JSON.stringify({ ...REGISTRATION, disk_format: "raw", owner }),
-			});
-			return ((await res.json()) as { image: { id: string } }).image.id;
+			return (await registerImage({ disk_format: "raw", owner }, "admin", app)).id;
 		},
 		upload(id: string, body: BodyInit, headers: Record<string, string> = {}) {
 			const length: Record<string, string> =
 				body instanceof Uint8Array ? { "content-length": String(body.byteLength) } : {};
-			return call(`/v1/images/${id}`, {
+			return app.api(`/v1/images/${id}`, {
 				method: "PUT",
+				as: "admin",
 				headers: { "content-type": "application/octet-stream", ...length, ...headers },
-				body,
-				duplex: "half",
-			} as RequestInit & { headers: Record<string, string> });
-		},
-		post(owner: string, body: BodyInit) {
-			return call("/v1/images", {
-				method: "POST",
-				headers: {
-					"content-type": "application/octet-stream",
-					"x-image-meta-name": "quota",
-					"x-image-meta-disk_format": "raw",
-					"x-image-meta-container_format": "bare",
-					"x-image-meta-owner": owner,
-				},
 				body,
 			});
 		},
-		delete: (id: string) => call(`/v1/images/${id}`, { method: "DELETE" }),
+		post(owner: string, body: BodyInit) {
+			return app.api("/v1/images", {
+				method: "POST",
+				as: "admin",
+				headers: metaHeaders({
+					"content-type": "application/octet-stream",
+					"x-image-meta-name": "quota",
+					"x-image-meta-owner": owner,
+				}),
+				body,
+			});
+		},
+		delete: (id: string) => app.api(`/v1/images/${id}`, { method: "DELETE", as: "admin" }),
 	};
 }
 
-async function row(id: string) {
-	return env.DB.prepare("SELECT status, reserved_bytes FROM images WHERE id = ?1")
-		.bind(id)
-		.first<{ status: string; reserved_bytes: number }>();
-}
+const row = (id: string) => storedRow(id, ["status", "reserved_bytes"]);
 
 async function activeBytes(owner: string): Promise<number> {
 	const r = await env.DB.prepare(

@@ -1,8 +1,7 @@
-import { env } from "cloudflare:workers";
 import type { MockInstance } from "vitest";
-import { createApp } from "../../src/app";
 import type { ImageRepository } from "../../src/metadata/image-repository";
 import type { RequestLogLine } from "../../src/middleware/request-log";
+import { appWith } from "../helpers/app";
 import { randomBytes } from "../helpers/bytes";
 import { metaHeaders, REGISTRATION } from "../helpers/fixtures";
 import { api, postJson, TOKENS } from "../helpers/http";
@@ -149,12 +148,8 @@ describe("request log", () => {
 					throw new Error("D1 is down", { cause: new Error("connection refused") });
 				},
 			}) as unknown as ImageRepository;
-		const app = createApp({ imageRepository: failing });
-		const res = await app.request(
-			`https://glance.test/v1/images/${crypto.randomUUID()}`,
-			{ headers: { "x-auth-token": TOKENS.owner } },
-			env,
-		);
+		const app = appWith({ deps: { imageRepository: failing } });
+		const res = await app.api(`/v1/images/${crypto.randomUUID()}`);
 		expect(res.status).toBe(500);
 		expect(await res.text()).not.toContain("D1 is down");
 		const line = await onlyLine();
@@ -190,14 +185,10 @@ describe("request log", () => {
 
 describe("REQUEST_LOG=errors", () => {
 	it("logs only answers of 500 and above", async () => {
-		const quiet = { ...env, REQUEST_LOG: "errors" };
-		const ok = await createApp().request("https://glance.test/versions", {}, quiet);
+		const quiet = { REQUEST_LOG: "errors" };
+		const ok = await appWith({ vars: quiet }).api("/versions", { as: "anonymous" });
 		expect(ok.status).toBe(200);
-		const missing = await createApp().request(
-			`https://glance.test/v1/images/${crypto.randomUUID()}`,
-			{ headers: { "x-auth-token": TOKENS.owner } },
-			quiet,
-		);
+		const missing = await appWith({ vars: quiet }).api(`/v1/images/${crypto.randomUUID()}`);
 		expect(missing.status).toBe(404);
 		expect(requestLines()).toHaveLength(0);
 
@@ -205,10 +196,8 @@ describe("REQUEST_LOG=errors", () => {
 			({
 				find: () => Promise.reject(new Error("D1 is down")),
 			}) as unknown as ImageRepository;
-		const broken = await createApp({ imageRepository: failing }).request(
-			`https://glance.test/v1/images/${crypto.randomUUID()}`,
-			{ headers: { "x-auth-token": TOKENS.owner } },
-			quiet,
+		const broken = await appWith({ vars: quiet, deps: { imageRepository: failing } }).api(
+			`/v1/images/${crypto.randomUUID()}`,
 		);
 		expect(broken.status).toBe(500);
 		expect(requestLines()).toMatchObject([{ status: 500, level: "error" }]);

@@ -1,6 +1,5 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import type { VerifyMessage } from "../../src/env";
 import { D1ImageRepository } from "../../src/metadata/d1-image-repository";
@@ -10,9 +9,10 @@ import { sweep } from "../../src/services/sweeper";
 import { verifyUploadedImage } from "../../src/services/verify-upload";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
 import { createWorker } from "../../src/worker";
+import { appWith } from "../helpers/app";
 import { md5Hex, randomBytes, sha512Hex } from "../helpers/bytes";
-import { REGISTRATION } from "../helpers/fixtures";
-import { errorOf, TOKENS } from "../helpers/http";
+import { type ApiInit, type Caller, errorOf } from "../helpers/http";
+import { registerImage, storedRow } from "../helpers/images";
 import { expectInvariants } from "../helpers/invariants";
 
 const MiB = 1024 * 1024;
@@ -27,23 +27,18 @@ interface Session {
 }
 
 /** The app with verification captured instead of queued, so tests run the verifier themselves. */
-function sessionApp(vars: Record<string, string> = {}) {
+function sessionApp(vars: Partial<Cloudflare.Env> = {}) {
 	const queued: string[] = [];
-	const app = createApp({ enqueueVerification: () => async (id) => void queued.push(id) });
-	const call = (
-		path: string,
-		init: RequestInit & { headers?: Record<string, string> } = {},
-		as: string = TOKENS.owner,
-	) =>
-		app.request(
-			`https://glance.test/v1${path}`,
-			{ ...init, headers: { "x-auth-token": as, ...init.headers } },
-			{
-				...env,
-				...vars,
-			},
-		);
-	return { call, queued };
+	const app = appWith({
+		vars,
+		deps: { enqueueVerification: () => async (id) => void queued.push(id) },
+	});
+	const call = (path: string, init: ApiInit = {}, as: Caller = "owner") =>
+		app.api(`/v1${path}`, { ...init, as });
+	/** A raw image without data; its id. */
+	const register = async (extra: object = {}, as: Caller = "owner") =>
+		(await registerImage({ disk_format: "raw", ...extra }, as, app)).id;
+	return { call, register, queued };
 }
 
 const deps = () => ({
@@ -52,23 +47,6 @@ const deps = () => ({
 	blobs: new R2BlobStore(env.IMAGES),
 	config: loadConfig(env),
 });
-
-async function register(
-	call: ReturnType<typeof sessionApp>["call"],
-	extra: object = {},
-	as: string = TOKENS.owner,
-): Promise<string> {
-	const res = await call(
-		"/images",
-		{
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ ...REGISTRATION, disk_format: "raw", ...extra }),
-		},
-		as,
-	);
-	return ((await res.json()) as { image: { id: string } }).image.id;
-}
 
 function json(body: unknown) {
 	return {
@@ -89,16 +67,12 @@ function part(bytes: Uint8Array) {
 	};
 }
 
-async function status(id: string) {
-	return env.DB.prepare("SELECT status, reserved_bytes, status_reason FROM images WHERE id = ?1")
-		.bind(id)
-		.first<{ status: string; reserved_bytes: number; status_reason: string | null }>();
-}
+const status = (id: string) => storedRow(id, ["status", "reserved_bytes", "status_reason"]);
 
 describe("upload sessions", () => {
 	it("takes parts in any order, verifies in the background and activates the image", async () => {
-		const { call, queued } = sessionApp();
-		const id = await register(call);
+		const { call, register, queued } = sessionApp();
+		const id = await register();
 		const data = randomBytes(11 * MiB + 5, 21);
 		const opened = await call(
 			`/images/${id}/upload-session`,
@@ -150,8 +124,8 @@ describe("upload sessions", () => {
 	});
 
 	it("refuses a part of the wrong size or number, and completing with parts missing", async () => {
-		const { call } = sessionApp();
-		const id = await register(call);
+		const { call, register } = sessionApp();
+		const id = await register();
 		await call(`/images/${id}/upload-session`, json({ size: 6 * MiB }));
 		const short = await call(`/images/${id}/upload-session/parts/1`, part(randomBytes(1000)));
 		expect(short.status).toBe(400);
@@ -172,8 +146,8 @@ describe("upload sessions", () => {
 	});
 
 	it("kills the image and removes the bytes when the declared checksum does not match", async () => {
-		const { call } = sessionApp();
-		const id = await register(call);
+		const { call, register } = sessionApp();
+		const id = await register();
 		const data = randomBytes(6 * MiB, 22);
 		await call(
 			`/images/${id}/upload-session`,
@@ -194,8 +168,8 @@ describe("upload sessions", () => {
 	});
 
 	it("allows one open session per image, aborts cleanly, and only for queued images", async () => {
-		const { call } = sessionApp();
-		const id = await register(call);
+		const { call, register } = sessionApp();
+		const id = await register();
 		expect((await call(`/images/${id}/upload-session`, json({ size: 100 }))).status).toBe(201);
 		const second = await call(`/images/${id}/upload-session`, json({ size: 100 }));
 		expect(second.status).toBe(409);
@@ -204,7 +178,7 @@ describe("upload sessions", () => {
 		expect((await call(`/images/${id}/upload-session`)).status).toBe(404);
 		expect((await call(`/images/${id}/upload-session`, json({ size: 100 }))).status).toBe(201);
 
-		const other = await call(`/images/${id}/upload-session`, {}, TOKENS.other);
+		const other = await call(`/images/${id}/upload-session`, {}, "other");
 		expect(other.status).toBe(404);
 		await env.DB.prepare("UPDATE images SET status = 'active' WHERE id = ?1").bind(id).run();
 		await call(`/images/${id}/upload-session`, { method: "DELETE" });
@@ -213,8 +187,8 @@ describe("upload sessions", () => {
 	});
 
 	it("validates the session request", async () => {
-		const { call } = sessionApp();
-		const id = await register(call);
+		const { call, register } = sessionApp();
+		const id = await register();
 		for (const body of [
 			{},
 			{ size: 0 },
@@ -229,26 +203,26 @@ describe("upload sessions", () => {
 	});
 
 	it("reserves the whole size against the storage quota when the session opens", async () => {
-		const { call } = sessionApp({ USER_STORAGE_QUOTA: String(8 * MiB) });
+		const { call, register } = sessionApp({ USER_STORAGE_QUOTA: String(8 * MiB) });
 		// A tenant of its own: other tests' images count against tenant-a.
 		const open = (id: string) =>
-			call(`/images/${id}/upload-session`, json({ size: 6 * MiB }), TOKENS.admin);
-		const first = await register(call, { owner: "quota-s" }, TOKENS.admin);
+			call(`/images/${id}/upload-session`, json({ size: 6 * MiB }), "admin");
+		const first = await register({ owner: "quota-s" }, "admin");
 		expect((await open(first)).status).toBe(201);
-		const second = await register(call, { owner: "quota-s" }, TOKENS.admin);
+		const second = await register({ owner: "quota-s" }, "admin");
 		const refused = await open(second);
 		expect(refused.status).toBe(413);
 		expect((await errorOf(refused)).message).toContain("storage quota");
 	});
 
 	it("picks parts under the request limit and refuses images too large for it", async () => {
-		const { call } = sessionApp({ MAX_REQUEST_BYTES: String(6 * MiB) });
-		const id = await register(call);
+		const { call, register } = sessionApp({ MAX_REQUEST_BYTES: String(6 * MiB) });
+		const id = await register();
 		const res = await call(`/images/${id}/upload-session`, json({ size: 100 * MiB }));
 		const { session } = (await res.json()) as { session: Session };
 		expect(session.part_size).toBeLessThanOrEqual(6 * MiB);
 		expect(session.part_size).toBeGreaterThanOrEqual(5 * MiB);
-		const tooBig = await register(call);
+		const tooBig = await register();
 		const refused = await call(`/images/${tooBig}/upload-session`, json({ size: 100_000 * MiB }));
 		expect(refused.status).toBe(413);
 	});
@@ -256,12 +230,12 @@ describe("upload sessions", () => {
 
 describe("sweeper", () => {
 	it("kills expired sessions and stalled uploads, and deletes orphaned objects", async () => {
-		const { call } = sessionApp({ UPLOAD_SESSION_TTL_SECONDS: "1" });
-		const expired = await register(call);
+		const { call, register } = sessionApp({ UPLOAD_SESSION_TTL_SECONDS: "1" });
+		const expired = await register();
 		await call(`/images/${expired}/upload-session`, json({ size: 6 * MiB }));
 		await call(`/images/${expired}/upload-session/parts/1`, part(randomBytes(5 * MiB)));
 
-		const stalled = await register(call);
+		const stalled = await register();
 		await env.DB.prepare(
 			"UPDATE images SET status = 'saving', upload_started_at = '2000-01-01T00:00:00.000000' WHERE id = ?1",
 		)
@@ -271,10 +245,10 @@ describe("sweeper", () => {
 
 		const orphan = `images/${crypto.randomUUID()}`;
 		await env.IMAGES.put(orphan, "nobody's");
-		const killed = await register(call);
+		const killed = await register();
 		await env.DB.prepare("UPDATE images SET status = 'killed' WHERE id = ?1").bind(killed).run();
 		await env.IMAGES.put(`images/${killed}`, "garbage");
-		const active = await register(call);
+		const active = await register();
 		await env.DB.prepare("UPDATE images SET status = 'active' WHERE id = ?1").bind(active).run();
 		await env.IMAGES.put(`images/${active}`, "keep me");
 
@@ -298,8 +272,8 @@ describe("sweeper", () => {
 
 describe("verification queue consumer", () => {
 	it("verifies the image named by each message and acknowledges it", async () => {
-		const { call } = sessionApp();
-		const id = await register(call);
+		const { call, register } = sessionApp();
+		const id = await register();
 		const data = randomBytes(1000, 23);
 		await call(`/images/${id}/upload-session`, json({ size: data.byteLength }));
 		await call(`/images/${id}/upload-session/parts/1`, part(data));
@@ -318,8 +292,8 @@ describe("verification queue consumer", () => {
 
 describe("deleting an image with an open session", () => {
 	it("aborts the session and drops its parts", async () => {
-		const { call } = sessionApp();
-		const id = await register(call);
+		const { call, register } = sessionApp();
+		const id = await register();
 		await call(`/images/${id}/upload-session`, json({ size: 6 * MiB }));
 		expect(
 			(await call(`/images/${id}/upload-session/parts/2`, part(randomBytes(MiB)))).status,

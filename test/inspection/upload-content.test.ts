@@ -1,10 +1,11 @@
 import { env } from "cloudflare:workers";
-import { createApp } from "../../src/app";
 import { inspectStoredObject } from "../../src/services/stored-windows";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
+import { appWith } from "../helpers/app";
 import { chunkedStream } from "../helpers/bytes";
 import { metaHeaders } from "../helpers/fixtures";
-import { errorOf, TOKENS } from "../helpers/http";
+import { type ApiInit, errorOf } from "../helpers/http";
+import { objectExists } from "../helpers/images";
 import { fixture } from "./fixtures";
 import { tar } from "./tar";
 
@@ -16,17 +17,8 @@ const STRICT = { REQUIRE_IMAGE_FORMAT_MATCH: "true" };
 const MiB = 1024 * 1024;
 
 /** Calls the worker's app with vars overridden (the test config turns enforcement off). */
-function call(path: string, init: RequestInit & { headers?: Record<string, string> }, vars = {}) {
-	return createApp().request(
-		`https://glance.test${path}`,
-		{
-			...init,
-			headers: { "x-auth-token": TOKENS.owner, ...init.headers },
-			// @ts-expect-error: streaming request bodies need duplex
-			duplex: "half",
-		},
-		{ ...env, ...STRICT, ...vars },
-	);
+function call(path: string, init: ApiInit, vars: Partial<Cloudflare.Env> = {}) {
+	return appWith({ vars: { ...STRICT, ...vars } }).api(path, init);
 }
 
 /** POST /v1/images with data; `chunked` sends it without a length (the multipart path). */
@@ -54,10 +46,6 @@ async function lastImage() {
 		status_reason: string | null;
 		virtual_size: number | null;
 	}>();
-}
-
-async function objectExists(id: string): Promise<boolean> {
-	return (await env.IMAGES.head(`images/${id}`)) !== null;
 }
 
 describe("uploads of real images under their true disk_format", () => {
