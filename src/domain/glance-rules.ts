@@ -152,6 +152,12 @@ export const MESSAGES = {
 		"The image was changed by another request at the same time; read it again and retry.",
 	storageQuota: (quota: number, used: number, needed: number) =>
 		`Denying attempt to upload image because it exceeds the storage quota of ${quota} bytes: ${used} bytes are already stored or reserved, and this upload needs ${needed} more.`,
+	metaHeadersTooLarge: (attempted: number, max: number) =>
+		`An image's metadata is limited to ${max} bytes of x-image-meta-* headers, so that HEAD and GET can answer with it (responses carry at most 128 KiB of headers); this change would make ${attempted}.`,
+	headerLineTooLong: (key: string, max: number) =>
+		`Property '${key}' would be an x-image-meta-* header line of more than ${max} bytes, which glanceclient (Python's http.client) cannot read; property values are percent-encoded outside printable ASCII.`,
+	tooManyPropertyHeaders: (attempted: number, max: number) =>
+		`An image may have at most ${max} properties so that clients can read the image's headers (glanceclient reads at most 100 header lines). Attempted: ${attempted}`,
 	tooManyParts: (partSize: number) =>
 		`An upload of unknown length is limited to 10000 parts of ${partSize} bytes; send Content-Length or x-image-meta-size.`,
 } as const;

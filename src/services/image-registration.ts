@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { MESSAGES } from "../domain/glance-rules";
+import { checkHeaderBudget } from "../domain/header-budget";
 import {
 	glanceTimestamp,
 	type ImageMetaInput,
@@ -78,6 +79,7 @@ export async function registerImage(
 		revision: crypto.randomUUID(),
 		reserved_bytes: 0,
 	};
+	checkHeaderBudget(image);
 	try {
 		await deps.images.insert(image);
 	} catch (err) {

@@ -7,6 +7,7 @@ import {
 	READ_ONLY_FIELDS,
 	TRUE_STRINGS,
 } from "../domain/glance-rules";
+import { checkHeaderBudget } from "../domain/header-budget";
 import type { ImageMetaInput, StoredImage } from "../domain/image";
 import { conflict, forbidden } from "../domain/refusal";
 import { applyFormatRules, canonicalUuid, checkDeclaredSize } from "../domain/validate-image-meta";
@@ -112,6 +113,7 @@ export async function updateImageMetadata(
 			]).size;
 	// An update that does not add properties passes even if a lowered quota is already exceeded.
 	if (count > Object.keys(image.properties).length) checkPropertyQuota(count, config.propertyQuota);
+	checkHeaderBudget(image, { changes, properties });
 
 	const updated = await deps.images.update(image.id, image.revision, changes, properties);
 	if (!updated) throw conflict(MESSAGES.changedConcurrently);
