@@ -152,6 +152,8 @@ export const MESSAGES = {
 		"The image was changed by another request at the same time; read it again and retry.",
 	storageQuota: (quota: number, used: number, needed: number) =>
 		`Denying attempt to upload image because it exceeds the storage quota of ${quota} bytes: ${used} bytes are already stored or reserved, and this upload needs ${needed} more.`,
+	loneSurrogate: (field: string) =>
+		`${field} must be valid Unicode: it holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which cannot be stored as UTF-8.`,
 	metaHeadersTooLarge: (attempted: number, max: number) =>
 		`An image's metadata is limited to ${max} bytes of x-image-meta-* headers, so that HEAD and GET can answer with it (responses carry at most 128 KiB of headers); this change would make ${attempted}.`,
 	headerLineTooLong: (key: string, max: number) =>

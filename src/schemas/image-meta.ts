@@ -10,7 +10,12 @@ import {
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
-const text = (field: string) => v.string(`${field} must be a string`);
+// JSON may escape half a surrogate pair; D1 stores UTF-8, so it would be read back as U+FFFD.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+export const wellFormed = (field: string) =>
+	v.check((s: string) => !LONE_SURROGATE.test(s), MESSAGES.loneSurrogate(field));
+
+const text = (field: string) => v.pipe(v.string(`${field} must be a string`), wellFormed(field));
 const optionalNullable = <T extends v.GenericSchema>(schema: T) => v.optional(v.nullable(schema));
 
 const nonNegativeInteger = (field: string, max = Number.MAX_SAFE_INTEGER) =>
@@ -25,6 +30,7 @@ const booleanField = (field: string) => v.boolean(`${field} must be true or fals
 
 const propertyKey = v.pipe(
 	v.string(),
+	wellFormed("property names"),
 	v.minLength(1, "property names must not be empty"),
 	v.maxLength(
 		MAX_PROPERTY_KEY_LENGTH,

@@ -1,8 +1,10 @@
 import * as v from "valibot";
 import { pythonTruthy } from "../domain/glance-rules";
+import { wellFormed } from "./image-meta";
 
 const memberId = v.pipe(
 	v.string("member_id must be a string"),
+	wellFormed("member_id"),
 	v.trim(),
 	v.minLength(1, "member_id must not be empty"),
 	v.maxLength(255, "member_id must be at most 255 characters"),

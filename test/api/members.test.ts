@@ -67,6 +67,17 @@ describe("image members", () => {
 		expect((await errorOf(res)).message).toBe("Malformed JSON in request body.");
 	});
 
+	it("refuses a lone surrogate in a member id with 400, leaving the list unchanged", async () => {
+		const id = await register();
+		expect((await putMember(id, "m1")).status).toBe(204);
+		const res = await replace(id, { memberships: [{ member_id: "m\ud800" }] });
+		expect(res.status).toBe(400);
+		const error = await errorOf(res);
+		expect(error.field).toBe("memberships.0.member_id");
+		expect(error.message).toContain("lone surrogate");
+		expect(await members(id)).toEqual([{ member_id: "m1", can_share: false }]);
+	});
+
 	it("removes a member (204), 404 for a non-member, and revives a removed member", async () => {
 		const id = await register();
 		await putMember(id, "gone", { member: { can_share: true } });
