@@ -85,6 +85,8 @@ export const ImageMetaSchema = v.object({
 	properties: v.optional(v.record(propertyKey, v.nullable(propertyValue))),
 });
 
+export const PROPERTIES_NOT_MAP = "properties must map names to strings";
+
 /**
  * The JSON registration body (the published Create Image): the same fields, unknown keys
  * refused so a typo is a 400 rather than silently ignored. `{"image": {...}}` is also accepted.
@@ -92,9 +94,7 @@ export const ImageMetaSchema = v.object({
 export const CreateImageJsonSchema = v.strictObject(
 	{
 		...imageMetaEntries,
-		properties: v.optional(
-			v.record(propertyKey, propertyValue, "properties must map names to strings"),
-		),
+		properties: v.optional(v.record(propertyKey, propertyValue, PROPERTIES_NOT_MAP)),
 	},
 	"The request body must be a JSON object",
 );

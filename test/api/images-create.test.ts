@@ -177,6 +177,19 @@ describe("POST /v1/images (JSON form)", () => {
 		expect(await countImages()).toBe(before);
 	});
 
+	it.each([[["x", "y"]], [[]], ["os=cirros"], [7]])(
+		"refuses properties that are not an object (%j) with 400 naming properties",
+		async (properties) => {
+			const before = await countImages();
+			const res = await postJson("/v1/images", { ...REGISTRATION, properties });
+			expect(res.status).toBe(400);
+			const error = await errorOf(res);
+			expect(error.field).toBe("properties");
+			expect(error.message).toBe("properties must map names to strings");
+			expect(await countImages()).toBe(before);
+		},
+	);
+
 	it("keeps a surrogate pair (an emoji) as it was sent", async () => {
 		const res = await postJson(
 			"/v1/images",
