@@ -209,6 +209,9 @@ export const LIST_MESSAGES = {
 /** Members per image (Glance's image_member_quota; negative means unlimited). */
 export const DEFAULT_MEMBER_QUOTA = 128;
 
+/** Glance's image_members.member column is 255 characters wide. */
+export const MAX_MEMBER_ID_LENGTH = 255;
+
 /** Glance v1 member rules' messages (contract §5.7, §5.8). */
 export const MEMBER_MESSAGES = {
 	imageDeleted: (id: string) => `Image with identifier ${id} has been deleted.`,

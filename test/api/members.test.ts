@@ -190,6 +190,36 @@ describe("image members", () => {
 	});
 });
 
+describe("member ids longer than Glance's 255-character column", () => {
+	const long = "m".repeat(256);
+
+	it.each([
+		["PUT", (id: string) => `/v1/images/${id}/members/${long}`],
+		["DELETE", (id: string) => `/v1/images/${id}/members/${long}`],
+		["GET", () => `/v1/shared-images/${long}`],
+	] as const)("%s with a 256-character member: 400 naming member", async (method, path) => {
+		const id = await register();
+		const res = await api(path(id), { method });
+		expect(res.status).toBe(400);
+		const error = await errorOf(res);
+		expect(error.field).toBe("member");
+		expect(error.message).toBe("member must be at most 255 characters");
+		expect(await members(id)).toEqual([]);
+	});
+
+	it("accepts 255 characters on every route, as the replace form does", async () => {
+		const id = await register();
+		const edge = "m".repeat(255);
+		expect((await putMember(id, edge)).status).toBe(204);
+		expect((await replace(id, { memberships: [{ member_id: edge }] })).status).toBe(204);
+		expect((await api(`/v1/shared-images/${edge}`)).status).toBe(200);
+		expect((await api(`/v1/images/${id}/members/${edge}`, { method: "DELETE" })).status).toBe(204);
+		const res = await replace(id, { memberships: [{ member_id: long }] });
+		expect(res.status).toBe(400);
+		expect((await errorOf(res)).field).toBe("memberships.0.member_id");
+	});
+});
+
 describe("GET /v1/shared-images/{member}", () => {
 	it("lists the images shared with a tenant, as that tenant, the owner and an admin see them", async () => {
 		const mine = await register();
