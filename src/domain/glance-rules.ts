@@ -144,6 +144,14 @@ export const MESSAGES = {
 		"The image was changed by another request at the same time; read it again and retry.",
 	storageQuota: (quota: number, used: number, needed: number) =>
 		`Denying attempt to upload image because it exceeds the storage quota of ${quota} bytes: ${used} bytes are already stored or reserved, and this upload needs ${needed} more.`,
+	loneSurrogate: (field: string) =>
+		`${field} must be valid Unicode: it holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which cannot be stored as UTF-8.`,
+	metaHeadersTooLarge: (attempted: number, max: number) =>
+		`An image's metadata is limited to ${max} bytes of x-image-meta-* headers, so that HEAD and GET can answer with it (responses carry at most 128 KiB of headers); this change would make ${attempted}.`,
+	headerLineTooLong: (key: string, max: number) =>
+		`Property '${key}' would be an x-image-meta-* header line of more than ${max} bytes, which glanceclient (Python's http.client) cannot read; property values are percent-encoded outside printable ASCII.`,
+	tooManyPropertyHeaders: (attempted: number, max: number) =>
+		`An image may have at most ${max} properties so that clients can read the image's headers (glanceclient reads at most 100 header lines). Attempted: ${attempted}`,
 	tooManyParts: (partSize: number) =>
 		`An upload of unknown length is limited to 10000 parts of ${partSize} bytes; send Content-Length or x-image-meta-size.`,
 } as const;
@@ -192,6 +200,9 @@ export const LIST_MESSAGES = {
 
 /** Members per image (Glance's image_member_quota; negative means unlimited). */
 export const DEFAULT_MEMBER_QUOTA = 128;
+
+/** Glance's image_members.member column is 255 characters wide. */
+export const MAX_MEMBER_ID_LENGTH = 255;
 
 /** Glance v1 member rules' messages (contract §5.7, §5.8). */
 export const MEMBER_MESSAGES = {

@@ -8,6 +8,7 @@ import {
 	TIMESTAMP_FIELDS,
 	TRUE_STRINGS,
 } from "../domain/glance-rules";
+import { metaHeaderEntries } from "../domain/header-budget";
 import type { Image, ImageMetaInput } from "../domain/image";
 import { parseIsoTimestamp } from "../domain/time";
 import { ApiError } from "./errors";
@@ -114,69 +115,12 @@ function readField(
 	}
 }
 
-/** Core fields reported as x-image-meta-* headers, in Glance's order. */
-const RESPONSE_FIELDS = [
-	"id",
-	"name",
-	"status",
-	"status_reason",
-	"size",
-	"virtual_size",
-	"checksum",
-	"os_hash_algo",
-	"os_hash_value",
-	"disk_format",
-	"container_format",
-	"min_disk",
-	"min_ram",
-	"is_public",
-	"owner",
-	"protected",
-	"created_at",
-	"updated_at",
-	"deleted_at",
-	"deleted",
-] as const satisfies readonly (keyof Image)[];
-
-// A header name may only hold RFC 9110 token characters; glanceclient hangs on a raw space.
-const TOKEN_CHAR = /[A-Za-z0-9!#$&'*+.^_`|~-]/;
-// Values keep printable ASCII (what glanceclient shows verbatim) but never a bare '%'.
-const PLAIN_VALUE_CHAR = /[\x20-\x24\x26-\x7e]/;
-
-const utf8 = new TextEncoder();
-
-function encodeWith(text: string, keep: RegExp): string {
-	let out = "";
-	for (const ch of text) {
-		if (keep.test(ch)) out += ch;
-		else
-			for (const byte of utf8.encode(ch))
-				out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-	}
-	return out;
-}
-
-function headerValue(value: unknown): string {
-	if (typeof value === "boolean") return value ? "True" : "False";
-	return encodeWith(String(value), PLAIN_VALUE_CHAR);
-}
-
 /**
  * Writes an image as x-image-meta-* headers (contract §4.2): one per non-null core field and
  * property, booleans as Python's True/False, plus ETag when the checksum is known.
  */
 export function imageMetaHeaders(image: Image, headers: Headers = new Headers()): Headers {
-	for (const field of RESPONSE_FIELDS) {
-		const value = image[field];
-		if (value !== null && value !== undefined)
-			headers.set(`${META_PREFIX}${field}`, headerValue(value));
-	}
-	for (const [key, value] of Object.entries(image.properties)) {
-		headers.set(
-			`${META_PREFIX}${PROPERTY_PREFIX}${encodeWith(key, TOKEN_CHAR)}`,
-			headerValue(value),
-		);
-	}
+	for (const [name, value] of metaHeaderEntries(image)) headers.set(name, value);
 	if (image.checksum) headers.set("ETag", image.checksum);
 	return headers;
 }

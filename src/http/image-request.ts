@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import type { ImageMetaInput } from "../domain/image";
 import { invalid } from "../domain/refusal";
-import { CreateImageJsonSchema, ImageMetaSchema } from "../schemas/image-meta";
+import { CreateImageJsonSchema, ImageMetaSchema, PROPERTIES_NOT_MAP } from "../schemas/image-meta";
 import type { MetaForm } from "./errors";
 import { parseImageMetaHeaders } from "./image-headers";
 import { hasBody, mediaType, readJsonBody } from "./json-body";
@@ -51,6 +51,10 @@ export async function readImageRequest(
 		if (isWrapped(body)) body = body.image;
 		if (typeof body !== "object" || body === null || Array.isArray(body)) {
 			throw invalid("The request body must be a JSON object");
+		}
+		// valibot's record takes a list too, and its indexes would become property names.
+		if (Array.isArray((body as { properties?: unknown }).properties)) {
+			throw invalid(PROPERTIES_NOT_MAP, "properties");
 		}
 		const meta = parseOrThrow(CreateImageJsonSchema, body) as ImageMetaInput;
 		normalizeProperties(meta);

@@ -5,7 +5,7 @@ import { MAX_JSON_BODY_BYTES, MEMBER_MESSAGES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
 import { ApiError, methodNotAllowed } from "../http/errors";
 import { readJsonBody, readOptionalJsonBody } from "../http/json-body";
-import { canShareFrom, ReplaceMembersSchema } from "../schemas/members";
+import { canShareFrom, memberFromPath, ReplaceMembersSchema } from "../schemas/members";
 import { addMember, listMembers, removeMember, replaceMembers } from "../services/image-members";
 
 const noContent = () => new Response(null, { status: 204 });
@@ -40,13 +40,12 @@ export function imageMemberRoutes() {
 	});
 	app.put("/images/:id/members/:member", async (c) => {
 		const canShare = canShareFrom(await readOptionalJsonBody(c.req.raw, MAX_JSON_BODY_BYTES));
-		const member = c.req.param("member");
-		if (member.trim() === "") throw invalid("The member must not be empty.", "member");
+		const member = memberFromPath(c.req.param("member"));
 		await addMember(c.var, c.req.param("id"), member, canShare);
 		return noContent();
 	});
 	app.delete("/images/:id/members/:member", async (c) => {
-		await removeMember(c.var, c.req.param("id"), c.req.param("member"));
+		await removeMember(c.var, c.req.param("id"), memberFromPath(c.req.param("member")));
 		return noContent();
 	});
 	app.all("/images/:id/members/:member", () => {
@@ -55,7 +54,8 @@ export function imageMemberRoutes() {
 
 	// Glance routed every method here (contract §5.8).
 	app.all("/shared-images/:member", async (c) => {
-		const shared = await c.var.members.sharedWith(c.req.param("member"), c.var.identity);
+		const member = memberFromPath(c.req.param("member"));
+		const shared = await c.var.members.sharedWith(member, c.var.identity);
 		return c.json({ shared_images: shared });
 	});
 

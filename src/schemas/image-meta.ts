@@ -10,7 +10,12 @@ import {
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
-const text = (field: string) => v.string(`${field} must be a string`);
+// JSON may escape half a surrogate pair; D1 stores UTF-8, so it would be read back as U+FFFD.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+export const wellFormed = (field: string) =>
+	v.check((s: string) => !LONE_SURROGATE.test(s), MESSAGES.loneSurrogate(field));
+
+const text = (field: string) => v.pipe(v.string(`${field} must be a string`), wellFormed(field));
 const optionalNullable = <T extends v.GenericSchema>(schema: T) => v.optional(v.nullable(schema));
 
 const nonNegativeInteger = (field: string, max = Number.MAX_SAFE_INTEGER) =>
@@ -25,6 +30,7 @@ const booleanField = (field: string) => v.boolean(`${field} must be true or fals
 
 const propertyKey = v.pipe(
 	v.string(),
+	wellFormed("property names"),
 	v.minLength(1, "property names must not be empty"),
 	v.maxLength(
 		MAX_PROPERTY_KEY_LENGTH,
@@ -79,6 +85,8 @@ export const ImageMetaSchema = v.object({
 	properties: v.optional(v.record(propertyKey, v.nullable(propertyValue))),
 });
 
+export const PROPERTIES_NOT_MAP = "properties must map names to strings";
+
 /**
  * The JSON registration body (the published Create Image): the same fields, unknown keys
  * refused so a typo is a 400 rather than silently ignored. `{"image": {...}}` is also accepted.
@@ -86,9 +94,7 @@ export const ImageMetaSchema = v.object({
 export const CreateImageJsonSchema = v.strictObject(
 	{
 		...imageMetaEntries,
-		properties: v.optional(
-			v.record(propertyKey, propertyValue, "properties must map names to strings"),
-		),
+		properties: v.optional(v.record(propertyKey, propertyValue, PROPERTIES_NOT_MAP)),
 	},
 	"The request body must be a JSON object",
 );

@@ -1,12 +1,30 @@
 import * as v from "valibot";
-import { pythonTruthy } from "../domain/glance-rules";
+import { MAX_MEMBER_ID_LENGTH, pythonTruthy } from "../domain/glance-rules";
+import { invalid } from "../domain/refusal";
+import { wellFormed } from "./image-meta";
 
-const memberId = v.pipe(
-	v.string("member_id must be a string"),
-	v.trim(),
-	v.minLength(1, "member_id must not be empty"),
-	v.maxLength(255, "member_id must be at most 255 characters"),
-);
+/** A member id, wherever it is sent: the replace body's member_id or a route's {member}. */
+export const memberIdSchema = (field: string) =>
+	v.pipe(
+		v.string(`${field} must be a string`),
+		wellFormed(field),
+		v.trim(),
+		v.minLength(1, `${field} must not be empty`),
+		v.maxLength(
+			MAX_MEMBER_ID_LENGTH,
+			`${field} must be at most ${MAX_MEMBER_ID_LENGTH} characters`,
+		),
+	);
+
+const memberId = memberIdSchema("member_id");
+const pathMember = memberIdSchema("member");
+
+/** A route's {member}, checked like member_id; returned as sent, as it was stored before. */
+export function memberFromPath(raw: string): string {
+	const parsed = v.safeParse(pathMember, raw);
+	if (!parsed.success) throw invalid(parsed.issues[0].message, "member");
+	return raw;
+}
 
 /** can_share as Glance read it: Python truthiness of whatever JSON value was sent. */
 const canShare = v.optional(v.pipe(v.unknown(), v.transform(pythonTruthy)));

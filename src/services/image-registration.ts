@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import { checkPublicize, requireFormatsForData } from "../domain/data-rules";
 import { MESSAGES } from "../domain/glance-rules";
+import { checkHeaderBudget } from "../domain/header-budget";
 import type { Identity } from "../domain/identity";
 import {
 	glanceTimestamp,
@@ -75,6 +76,7 @@ export async function registerImage(
 		reserved_bytes: 0,
 		detected_format: null,
 	};
+	checkHeaderBudget(image);
 	try {
 		await deps.images.insert(image);
 	} catch (err) {

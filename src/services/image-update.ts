@@ -6,6 +6,7 @@ import {
 	MESSAGES,
 	READ_ONLY_FIELDS,
 } from "../domain/glance-rules";
+import { checkHeaderBudget } from "../domain/header-budget";
 import type { Identity } from "../domain/identity";
 import type { ImageMetaInput, StoredImage } from "../domain/image";
 import { HOLDING_BYTES, LIFECYCLE } from "../domain/lifecycle";
@@ -106,6 +107,7 @@ export async function updateImageMetadata(
 			]).size;
 	// An update that does not add properties passes even if a lowered quota is already exceeded.
 	if (count > Object.keys(image.properties).length) checkPropertyQuota(count, config.propertyQuota);
+	checkHeaderBudget(image, { changes, properties });
 
 	const updated = await deps.images.update(image.id, image.revision, changes, properties);
 	if (!updated) throw conflict(MESSAGES.changedConcurrently);

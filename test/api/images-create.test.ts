@@ -158,6 +158,47 @@ describe("POST /v1/images (JSON form)", () => {
 		expect((await errorOf(res)).message).toBe(message);
 	});
 
+	// JSON may escape half a surrogate pair; UTF-8 cannot hold it, and it came back as U+FFFD.
+	it.each([
+		['"name": "\\ud800"', "name"],
+		['"name": "ok\\udc00x"', "name"],
+		['"properties": {"os": "\\udbff"}', "properties.os"],
+		['"properties": {"k\\ud800": "v"}', "properties.k\ud800"],
+		['"owner": "\\ud800"', "owner"],
+		// Titles and failure output travel to vitest as UTF-8 too: no lone surrogate may reach them.
+	])("refuses a lone surrogate (case %#) with 400 naming the field", async (member, field) => {
+		const before = await countImages();
+		const raw = `{"disk_format": "raw", "container_format": "bare", ${member.startsWith('"name"') ? "" : '"name": "n", '}${member}}`;
+		const res = await postJson("/v1/images", raw);
+		expect(res.status).toBe(400);
+		const error = await errorOf(res);
+		expect(JSON.stringify(error.field)).toBe(JSON.stringify(field));
+		expect(error.message).toContain("lone surrogate");
+		expect(await countImages()).toBe(before);
+	});
+
+	it.each([[["x", "y"]], [[]], ["os=cirros"], [7]])(
+		"refuses properties that are not an object (%j) with 400 naming properties",
+		async (properties) => {
+			const before = await countImages();
+			const res = await postJson("/v1/images", { ...REGISTRATION, properties });
+			expect(res.status).toBe(400);
+			const error = await errorOf(res);
+			expect(error.field).toBe("properties");
+			expect(error.message).toBe("properties must map names to strings");
+			expect(await countImages()).toBe(before);
+		},
+	);
+
+	it("keeps a surrogate pair (an emoji) as it was sent", async () => {
+		const res = await postJson(
+			"/v1/images",
+			'{"name": "\\ud83d\\ude00", "disk_format": "raw", "container_format": "bare"}',
+		);
+		expect(res.status).toBe(202);
+		expect(((await res.json()) as Registered).image.name).toBe("😀");
+	});
+
 	it("refuses a JSON body over 64 KiB with 413", async () => {
 		const res = await postJson("/v1/images", {
 			...REGISTRATION,

@@ -58,6 +58,17 @@ describe("image members", () => {
 		expect((await errorOf(res)).message).toBe("Malformed JSON in request body.");
 	});
 
+	it("refuses a lone surrogate in a member id with 400, leaving the list unchanged", async () => {
+		const { id } = await registerImage();
+		expect((await putMember(id, "m1")).status).toBe(204);
+		const res = await replace(id, { memberships: [{ member_id: "m\ud800" }] });
+		expect(res.status).toBe(400);
+		const error = await errorOf(res);
+		expect(error.field).toBe("memberships.0.member_id");
+		expect(error.message).toContain("lone surrogate");
+		expect(await members(id)).toEqual([{ member_id: "m1", can_share: false }]);
+	});
+
 	it("removes a member (204), 404 for a non-member, and revives a removed member", async () => {
 		const { id } = await registerImage();
 		await putMember(id, "gone", { member: { can_share: true } });
@@ -167,6 +178,36 @@ describe("image members", () => {
 		expect(((await after.json()) as { images: { id: string }[] }).images.map((i) => i.id)).toEqual([
 			id,
 		]);
+	});
+});
+
+describe("member ids longer than Glance's 255-character column", () => {
+	const long = "m".repeat(256);
+
+	it.each([
+		["PUT", (id: string) => `/v1/images/${id}/members/${long}`],
+		["DELETE", (id: string) => `/v1/images/${id}/members/${long}`],
+		["GET", () => `/v1/shared-images/${long}`],
+	] as const)("%s with a 256-character member: 400 naming member", async (method, path) => {
+		const { id } = await registerImage();
+		const res = await api(path(id), { method });
+		expect(res.status).toBe(400);
+		const error = await errorOf(res);
+		expect(error.field).toBe("member");
+		expect(error.message).toBe("member must be at most 255 characters");
+		expect(await members(id)).toEqual([]);
+	});
+
+	it("accepts 255 characters on every route, as the replace form does", async () => {
+		const { id } = await registerImage();
+		const edge = "m".repeat(255);
+		expect((await putMember(id, edge)).status).toBe(204);
+		expect((await replace(id, { memberships: [{ member_id: edge }] })).status).toBe(204);
+		expect((await api(`/v1/shared-images/${edge}`)).status).toBe(200);
+		expect((await api(`/v1/images/${id}/members/${edge}`, { method: "DELETE" })).status).toBe(204);
+		const res = await replace(id, { memberships: [{ member_id: long }] });
+		expect(res.status).toBe(400);
+		expect((await errorOf(res)).field).toBe("memberships.0.member_id");
 	});
 });
 
