@@ -227,7 +227,7 @@ export const configSchema = v.pipe(
 		imageSizeCap: vars.IMAGE_SIZE_CAP,
 		/** Max properties per image; negative means unlimited (Glance's convention). */
 		propertyQuota: vars.IMAGE_PROPERTY_QUOTA,
-		/** Lower case: Keystone role names are compared case-insensitively. */
+		/** Lower case: callers' roles are lowered before they are compared with it. */
 		adminRole: vars.ADMIN_ROLE.toLowerCase(),
 		/** Largest single request body accepted; 0 means unlimited. */
 		maxRequestBytes: vars.MAX_REQUEST_BYTES,
