@@ -1,5 +1,5 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env as AppBindings } from "../src/env";
+import type { UndeclaredBindings as AppBindings } from "../src/env";
 
 declare global {
 	namespace Cloudflare {

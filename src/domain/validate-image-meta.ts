@@ -1,24 +1,26 @@
-import type { Config } from "../config";
 import { AMAZON_FORMATS, MESSAGES } from "./glance-rules";
 import type { ImageMetaInput } from "./image";
 import { invalid } from "./refusal";
+
+/** The operator's format lists; the core sees only these, not where they were configured. */
+export interface FormatPolicy {
+	diskFormats: ReadonlySet<string>;
+	containerFormats: ReadonlySet<string>;
+}
 
 /**
  * The configurable format rules (contract §6): each given format must be allowed, and the
  * Amazon pairing rule fills in or checks the partner format. Mutates `meta` to add a filled-in
  * partner, as Glance did.
  */
-export function applyFormatRules(
-	meta: ImageMetaInput,
-	config: Pick<Config, "diskFormats" | "containerFormats">,
-): void {
+export function applyFormatRules(meta: ImageMetaInput, policy: FormatPolicy): void {
 	const disk = meta.disk_format;
 	const container = meta.container_format;
 	// Sent but empty is null, which no format list holds: Glance refused it as 'None'.
-	if (disk === null || (disk !== undefined && !config.diskFormats.has(disk))) {
+	if (disk === null || (disk !== undefined && !policy.diskFormats.has(disk))) {
 		throw invalid(MESSAGES.invalidDiskFormat(disk ?? ""), "disk_format");
 	}
-	if (container === null || (container !== undefined && !config.containerFormats.has(container))) {
+	if (container === null || (container !== undefined && !policy.containerFormats.has(container))) {
 		throw invalid(MESSAGES.invalidContainerFormat(container ?? ""), "container_format");
 	}
 	const amazon = (f: string | null | undefined) => f != null && AMAZON_FORMATS.has(f);

@@ -35,7 +35,7 @@ function fromHex(hex: string): Uint8Array {
  * learned from response times; all entries are checked whichever matches.
  */
 export async function resolveStaticToken(
-	rawConfig: string | undefined,
+	rawConfig: string | null,
 	token: string,
 	adminRole: string,
 ): Promise<Identity | null> {

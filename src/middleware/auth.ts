@@ -14,9 +14,9 @@ export function requireToken(): MiddlewareHandler<AppEnv> {
 		if (!token)
 			throw new Refusal("unauthenticated", "Authentication required: send an X-Auth-Token header.");
 		const { config } = c.var;
-		let identity = await resolveStaticToken(c.env.AUTH_TOKENS, token, config.adminRole);
+		let identity = await resolveStaticToken(config.authTokens, token, config.adminRole);
 		if (!identity && config.keystoneUrl) {
-			const serviceToken = c.env.KEYSTONE_SERVICE_TOKEN;
+			const serviceToken = config.keystoneServiceToken;
 			if (!serviceToken) {
 				throw misconfigured("KEYSTONE_URL is set but KEYSTONE_SERVICE_TOKEN is not.");
 			}

@@ -26,10 +26,7 @@ export function docsRoutes() {
 	});
 
 	app.get("/docs", (c) => {
-		const assets = (c.env as { DOCS_ASSETS_URL?: string }).DOCS_ASSETS_URL?.trim().replace(
-			/\/+$/,
-			"",
-		);
+		const assets = c.var.config.docsAssetsUrl;
 		const ui = SwaggerUI({
 			url: "/openapi.json",
 			...(assets ? { baseUrl: assets } : { version: SWAGGER_UI_VERSION }),

@@ -1,0 +1,265 @@
+import * as v from "valibot";
+import {
+	DEFAULT_CONTAINER_FORMATS,
+	DEFAULT_DISK_FORMATS,
+	DEFAULT_IMAGE_SIZE_CAP,
+	DEFAULT_MEMBER_QUOTA,
+	DEFAULT_PROPERTY_QUOTA,
+	DEFAULT_VMDK_ALLOWED_TYPES,
+} from "../domain/glance-rules";
+
+/**
+ * What the README's configuration table needs beyond the description and the default
+ * (scripts/config-table.mjs renders it).
+ */
+export type SettingDoc = {
+	/** Set with `wrangler secret put`, so it never belongs in `[vars]`. */
+	secret?: boolean;
+	/** Says what happens when unset, for settings whose default is not a value to quote. */
+	defaultText?: string;
+	/** Follows the quoted default, to make a number readable (`1 TiB`, `unlimited`). */
+	note?: string;
+};
+
+const isBlank = (raw: string) => raw.trim() === "";
+
+/**
+ * A var as the Worker receives it. The default is in the form `[vars]` would hold, so the README
+ * can quote it; "" means no default. Non-strings come from unquoted TOML values, which wrangler
+ * passes on as JSON.
+ */
+function raw(fallback: string) {
+	return v.optional(
+		v.string((issue) => `must be a quoted string, got ${JSON.stringify(issue.input)}.`),
+		fallback,
+	);
+}
+
+/** Blank counts as unset, so `NAME = ""` in [vars] means the default. */
+function text(fallback: string, description: string, extra?: SettingDoc) {
+	return v.pipe(
+		raw(fallback),
+		v.transform((value) => value.trim() || fallback),
+		v.description(description),
+		v.metadata({ ...extra }),
+	);
+}
+
+/** A base URL, without the trailing slash that would double up when paths are appended. */
+function baseUrl(description: string, extra: SettingDoc & { defaultText: string }) {
+	return v.pipe(
+		raw(""),
+		v.transform((value) => value.trim().replace(/\/+$/, "") || null),
+		v.description(description),
+		v.metadata({ ...extra }),
+	);
+}
+
+/** Kept as given: a secret is compared or parsed where it is used, never trimmed here. */
+function secret(description: string, defaultText: string) {
+	return v.pipe(
+		raw(""),
+		v.transform((value) => value || null),
+		v.description(description),
+		v.metadata({ secret: true, defaultText }),
+	);
+}
+
+function integer(fallback: number, description: string, extra?: SettingDoc) {
+	return v.pipe(
+		raw(String(fallback)),
+		v.check(
+			(value) => isBlank(value) || Number.isSafeInteger(Number(value)),
+			(issue) => `must be an integer, got '${issue.input}'.`,
+		),
+		v.transform((value) => (isBlank(value) ? fallback : Number(value))),
+		v.description(description),
+		v.metadata({ ...extra }),
+	);
+}
+
+function boolean(fallback: boolean, description: string) {
+	return v.pipe(
+		raw(String(fallback)),
+		v.check(
+			(value) => ["", "true", "false"].includes(value.trim().toLowerCase()),
+			(issue) => `must be true or false, got '${issue.input}'.`,
+		),
+		v.transform((value) => {
+			const word = value.trim().toLowerCase();
+			return word ? word === "true" : fallback;
+		}),
+		v.description(description),
+	);
+}
+
+function choice<const T extends readonly [string, ...string[]]>(choices: T, description: string) {
+	const [fallback] = choices;
+	const known: readonly string[] = choices;
+	const isChoice = (word: string): word is T[number] => known.includes(word);
+	return v.pipe(
+		raw(fallback),
+		v.check(
+			(value) => isBlank(value) || isChoice(value.trim().toLowerCase()),
+			(issue) => `must be ${choices.join(" or ")}, got '${issue.input}'.`,
+		),
+		v.transform((value) => {
+			const word = value.trim().toLowerCase();
+			return isChoice(word) ? word : fallback;
+		}),
+		v.description(description),
+	);
+}
+
+function items(value: string): string[] {
+	return value
+		.split(",")
+		.map((s) => s.trim())
+		.filter(Boolean);
+}
+
+/** A comma-separated list; one that names nothing is the default list. */
+function list(fallback: readonly string[], description: string) {
+	return v.pipe(
+		raw(fallback.join(",")),
+		v.transform((value): ReadonlySet<string> => {
+			const given = items(value);
+			return new Set(given.length > 0 ? given : fallback);
+		}),
+		v.description(description),
+	);
+}
+
+/** Like list, but "none" is an empty list: every VMDK refused. */
+function vmdkTypes(description: string) {
+	const fallback = DEFAULT_VMDK_ALLOWED_TYPES;
+	return v.pipe(
+		raw(fallback.join(",")),
+		v.transform((value): ReadonlySet<string> => {
+			if (value.trim().toLowerCase() === "none") return new Set();
+			const given = items(value);
+			return new Set(given.length > 0 ? given : fallback);
+		}),
+		v.description(description),
+	);
+}
+
+/**
+ * Every var and secret the Worker reads, in the order the README lists them. The descriptions
+ * are the README's "Meaning" column (Markdown).
+ */
+export const settings = v.object({
+	AUTH_TOKENS: secret(
+		'JSON list of `{"token" | "token_sha256", "tenant", "user"?, "roles"}`',
+		"none (every call 401)",
+	),
+	ADMIN_ROLE: text("admin", "role that makes a caller an administrator"),
+	R2_BUCKET_NAME: text(
+		"glance-edge-images",
+		"bucket name used in `r2://` locations (keep equal to the binding's bucket)",
+	),
+	DISK_FORMATS: list(DEFAULT_DISK_FORMATS, "allowed disk formats"),
+	CONTAINER_FORMATS: list(DEFAULT_CONTAINER_FORMATS, "allowed container formats"),
+	IMAGE_SIZE_CAP: integer(
+		DEFAULT_IMAGE_SIZE_CAP,
+		"largest image; declared larger → 400, streamed larger → 413",
+		{ note: "1 TiB" },
+	),
+	IMAGE_PROPERTY_QUOTA: integer(
+		DEFAULT_PROPERTY_QUOTA,
+		"properties per image (negative: unlimited) → 413; at most 60 in any case (see Known limitations)",
+	),
+	MAX_REQUEST_BYTES: integer(
+		0,
+		"largest request body; **set it to your zone plan's limit** (100000000 on Free/Pro) so clients get a clear 413 instead of the edge cutting them off",
+		{ note: "unlimited" },
+	),
+	UPLOAD_PART_BYTES: integer(
+		8 * 1024 * 1024,
+		"part size for bodies of unknown length (streamed to R2 in parts, one part in memory)",
+	),
+	PUBLIC_ENDPOINT: baseUrl("base URL used in `Location` headers and the versions document", {
+		defaultText: "request origin",
+	}),
+	IMAGE_MEMBER_QUOTA: integer(
+		DEFAULT_MEMBER_QUOTA,
+		"members per image (negative: unlimited) → 413",
+	),
+	USER_STORAGE_QUOTA: integer(
+		0,
+		"bytes each tenant may hold: active images plus uploads in progress → 413",
+		{ note: "unlimited" },
+	),
+	KEYSTONE_URL: baseUrl("Keystone v3 endpoint; tokens not in `AUTH_TOKENS` are validated there", {
+		defaultText: "unset",
+	}),
+	KEYSTONE_SERVICE_TOKEN: secret("token used to validate callers' tokens", "—"),
+	KEYSTONE_CACHE_SECONDS: integer(
+		300,
+		"longest a validation is cached (until the token expires, capped by this)",
+	),
+	UPLOAD_SESSION_TTL_SECONDS: integer(
+		86_400,
+		"a session with no new part for this long is killed by the sweeper",
+	),
+	STALE_UPLOAD_SECONDS: integer(21_600, "an image `saving` for longer is killed by the sweeper"),
+	VMDK_ALLOWED_TYPES: vmdkTypes("VMDK subtypes accepted (`none`: no VMDK)"),
+	REQUIRE_IMAGE_FORMAT_MATCH: boolean(true, "refuse bytes that are not the declared `disk_format`"),
+	DOCS_ASSETS_URL: baseUrl("where `/docs` loads Swagger UI's script and styles", {
+		defaultText: "the swagger-ui CDN",
+	}),
+	REQUEST_LOG: choice(
+		["all", "errors"],
+		"`errors`: log only 5xx answers (each log line costs CPU under load)",
+	),
+});
+
+/** The vars and secrets as the Worker's env carries them. */
+export type ConfigVars = v.InferInput<typeof settings>;
+
+/** The settings under the names the code uses. */
+export const configSchema = v.pipe(
+	settings,
+	v.transform((vars) => ({
+		bucketName: vars.R2_BUCKET_NAME,
+		diskFormats: vars.DISK_FORMATS,
+		containerFormats: vars.CONTAINER_FORMATS,
+		imageSizeCap: vars.IMAGE_SIZE_CAP,
+		/** Max properties per image; negative means unlimited (Glance's convention). */
+		propertyQuota: vars.IMAGE_PROPERTY_QUOTA,
+		/** Lower case: callers' roles are lowered before they are compared with it. */
+		adminRole: vars.ADMIN_ROLE.toLowerCase(),
+		/** Largest single request body accepted; 0 means unlimited. */
+		maxRequestBytes: vars.MAX_REQUEST_BYTES,
+		/** Max members per image; negative means unlimited. */
+		memberQuota: vars.IMAGE_MEMBER_QUOTA,
+		/** Bytes a tenant may store (queued uploads, saving and active images); 0 means unlimited. */
+		storageQuota: vars.USER_STORAGE_QUOTA,
+		/** The raw AUTH_TOKENS secret, parsed where tokens are resolved; null = no static tokens. */
+		authTokens: vars.AUTH_TOKENS,
+		/** Keystone v3 endpoint that validates tokens AUTH_TOKENS does not know; null = static only. */
+		keystoneUrl: vars.KEYSTONE_URL,
+		keystoneServiceToken: vars.KEYSTONE_SERVICE_TOKEN,
+		/** Longest a Keystone validation is cached, even if the token lives longer (revocation delay). */
+		keystoneCacheSeconds: vars.KEYSTONE_CACHE_SECONDS,
+		/** How long an upload session may stay open before the sweeper kills it. */
+		sessionTtlSeconds: vars.UPLOAD_SESSION_TTL_SECONDS,
+		/** How long an image may stay saving before the sweeper kills it. */
+		staleUploadSeconds: vars.STALE_UPLOAD_SECONDS,
+		/** Part size for bodies of unknown length, streamed to R2 as a multipart upload. */
+		uploadPartBytes: vars.UPLOAD_PART_BYTES,
+		/** VMDK create types accepted (empty: no VMDK at all). */
+		vmdkAllowedTypes: vars.VMDK_ALLOWED_TYPES,
+		/** Refuse image data that is not the declared disk_format (safety checks apply regardless). */
+		requireFormatMatch: vars.REQUIRE_IMAGE_FORMAT_MATCH,
+		/** Base URL used in Location headers and the versions document; null = the request's origin. */
+		publicEndpoint: vars.PUBLIC_ENDPOINT,
+		/** Where /docs loads swagger-ui-dist from; null = the jsDelivr CDN. */
+		docsAssetsUrl: vars.DOCS_ASSETS_URL,
+		/** Which requests get a log line: every one, or only those answered with a 5xx. */
+		requestLog: vars.REQUEST_LOG,
+	})),
+);
+
+/** Operator settings, parsed from vars once per request (cheap: a few short strings). */
+export type Config = v.InferOutput<typeof configSchema>;
