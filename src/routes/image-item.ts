@@ -7,7 +7,7 @@ import { applyFormatRules, checkFormatPair } from "../domain/validate-image-meta
 import { parseRange } from "../http/byte-range";
 import { ApiError, methodNotAllowed } from "../http/errors";
 import { imageMetaHeaders } from "../http/image-headers";
-import { readImageRequest } from "../http/image-request";
+import { jsonUpdatePurges, readImageRequest } from "../http/image-request";
 import { deleteImage } from "../services/image-delete";
 import { openImageData } from "../services/image-download";
 import { findVisibleImage } from "../services/image-lookup";
@@ -59,7 +59,7 @@ export function imageItemRoutes() {
 	});
 	app.put("/images/:id", async (c) => {
 		const { identity, config } = c.var;
-		const request = await readImageRequest(c, false);
+		const request = await readImageRequest(c, true);
 		const { meta } = request;
 		if (meta.is_public === true && !identity.isAdmin) {
 			throw forbidden(MESSAGES.publicizeForbidden, "is_public");
@@ -67,7 +67,9 @@ export function imageItemRoutes() {
 		const found = await findVisibleImage(c.var.images, identity, c.req.param("id"));
 		checkUpdateAllowed(found, identity, meta);
 		if (!request.hasData) {
-			const purge = purgeRequested(c.req.header("x-glance-registry-purge-props"));
+			const header = c.req.header("x-glance-registry-purge-props");
+			const purge =
+				request.form === "json" ? jsonUpdatePurges(request, header) : purgeRequested(header);
 			return imageJson(c, await updateImageMetadata(c.var, found, meta, purge), 200);
 		}
 

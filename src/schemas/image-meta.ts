@@ -89,6 +89,8 @@ export const CreateImageJsonSchema = v.strictObject(
 		properties: v.optional(
 			v.record(propertyKey, propertyValue, "properties must map names to strings"),
 		),
+		// openstacksdk sends it on every create_image; accepted and ignored (see image-request.ts).
+		validate_checksum: v.optional(v.boolean("validate_checksum must be true or false")),
 	},
 	"The request body must be a JSON object",
 );
