@@ -8,6 +8,7 @@ import { parseRange } from "../http/byte-range";
 import { ApiError, methodNotAllowed } from "../http/errors";
 import { imageMetaHeaders } from "../http/image-headers";
 import { jsonUpdatePurges, readImageRequest } from "../http/image-request";
+import { wantsImageRecord } from "../http/negotiation";
 import { deleteImage } from "../services/image-delete";
 import { openImageData } from "../services/image-download";
 import { findVisibleImage } from "../services/image-lookup";
@@ -20,8 +21,14 @@ export function imageItemRoutes() {
 	const app = new Hono<AppEnv>();
 
 	// Hono routes HEAD through the GET handler (and drops the body); the method tells them apart.
-	app.get("/images/:id", async (c) => {
+	// /file is Glance v2's download path, which openstacksdk's v1 `download_image` uses too.
+	app.on("GET", ["/images/:id", "/images/:id/file"], async (c) => {
 		const { image } = await findVisibleImage(c.var.images, c.var.identity, c.req.param("id"));
+		const alias = c.req.path.endsWith("/file");
+		if (!alias && c.req.method === "GET" && wantsImageRecord(c.req.raw.headers)) {
+			c.header("Vary", "Accept, User-Agent");
+			return imageJson(c, image, 200);
+		}
 		const headers = imageMetaHeaders(publicImage(image));
 		if (c.req.method === "HEAD") {
 			// Not JSON: glanceclient would try to parse the empty body.
@@ -55,6 +62,9 @@ export function imageItemRoutes() {
 			return new Response(blob.body, { status: 206, headers });
 		}
 		headers.set("Content-Length", String(size));
+		// Glance v2 sent the hex MD5 as Content-MD5; openstacksdk verifies the download against it.
+		if (alias && image.checksum) headers.set("Content-MD5", image.checksum);
+		if (!alias) headers.set("Vary", "Accept, User-Agent");
 		return new Response(blob.body, { status: 200, headers });
 	});
 	app.put("/images/:id", async (c) => {
@@ -108,6 +118,9 @@ export function imageItemRoutes() {
 		});
 	});
 
+	app.all("/images/:id/file", () => {
+		throw methodNotAllowed(["GET", "HEAD"]);
+	});
 	app.all("/images/:id", () => {
 		throw methodNotAllowed(["GET", "HEAD", "PUT", "DELETE"]);
 	});
