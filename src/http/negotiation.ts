@@ -1,3 +1,5 @@
+import { UNSERVED_PREFIXES, versionNamed } from "./api-versions";
+
 /**
  * Content negotiation for one image's GET. Glance v1 always answered GET /v1/images/{id} with the
  * bytes. Two kinds of client want the record instead:
@@ -43,4 +45,37 @@ export function wantsImageRecord(headers: Headers): boolean {
 		q("application/octet-stream") === 0 &&
 		RECORD_FETCHING_AGENTS.some((prefix) => agent.startsWith(prefix))
 	);
+}
+
+/** Glance's vendor media type; the rest of the Accept value is a version string (`v1`, `v1.1`). */
+const VERSIONED_MEDIA_TYPE = "application/vnd.openstack.images-";
+
+/** The path Glance's router would have served when a request names no version in its path. */
+export const VERSIONS_PATH = "/";
+
+/**
+ * Glance's version negotiation middleware (glance/api/middleware/version_negotiation.py), as a
+ * path rewrite in front of the router:
+ * - a path whose first segment is a served version prefix (`/v1.0/images`) is routed as it is;
+ * - an unversioned path (`/images`) is routed to the version named by
+ *   `Accept: application/vnd.openstack.images-<version>` (`/v1/images`);
+ * - anything else — no or an unknown vendor type, an unknown prefix (`/v1.a/images`, `/v9`) —
+ *   goes to the versions document, which answers 300 Multiple Choices.
+ * Paths the app serves outside every version (`/versions`, `/healthz`...) are left alone.
+ */
+export function negotiatedPath(
+	path: string,
+	headers: Headers,
+	unversioned: ReadonlySet<string>,
+): string {
+	const first = path.split("/")[1] ?? "";
+	if (first === "" || unversioned.has(first)) return path;
+	if (versionNamed(first) || UNSERVED_PREFIXES.has(first)) return path;
+	const accept = (headers.get("accept") ?? "").trim().toLowerCase();
+	if (accept.startsWith(VERSIONED_MEDIA_TYPE)) {
+		const wanted = accept.slice(VERSIONED_MEDIA_TYPE.length).split(/[;,]/)[0].trim();
+		const version = versionNamed(wanted);
+		if (version) return `${version.prefixes[0]}${path}`;
+	}
+	return VERSIONS_PATH;
 }

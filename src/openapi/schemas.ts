@@ -87,15 +87,13 @@ export const ErrorSchema = v.strictObject({
 	}),
 });
 
-export const VersionsSchema = v.strictObject({
-	versions: v.array(
-		v.strictObject({
-			id: v.string(),
-			status: v.picklist(["CURRENT", "SUPPORTED"]),
-			links: v.array(v.strictObject({ rel: v.string(), href: v.string() })),
-		}),
-	),
+const VersionEntrySchema = v.strictObject({
+	id: v.string(),
+	status: v.picklist(["CURRENT", "SUPPORTED", "DEPRECATED"]),
+	links: v.array(v.strictObject({ rel: v.string(), href: v.string() })),
 });
+
+export const VersionsSchema = v.strictObject({ versions: v.array(VersionEntrySchema) });
 
 export const MemberListSchema = v.strictObject({
 	members: v.array(v.strictObject({ member_id: v.string(), can_share: v.boolean() })),
