@@ -95,6 +95,12 @@ const VersionEntrySchema = v.strictObject({
 
 export const VersionsSchema = v.strictObject({ versions: v.array(VersionEntrySchema) });
 
+/** GET /v1: the brief list with a token, `{"version": {...}}` (keystoneauth discovery) without. */
+export const BriefListOrVersionSchema = v.union([
+	BriefListSchema,
+	v.strictObject({ version: VersionEntrySchema }),
+]);
+
 export const MemberListSchema = v.strictObject({
 	members: v.array(v.strictObject({ member_id: v.string(), can_share: v.boolean() })),
 });

@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { versionsDocument } from "../http/api-versions";
+import { API_VERSIONS, versionDocument, versionsDocument } from "../http/api-versions";
 import { VERSIONS_PATH } from "../http/negotiation";
 
 const base = (c: Context<AppEnv>) => c.var.config.publicEndpoint ?? new URL(c.req.url).origin;
@@ -11,5 +11,16 @@ export function versionRoutes() {
 	// Glance answers the root, and every request version negotiation cannot place, with 300
 	// Multiple Choices and the same document, whatever the method.
 	app.all(VERSIONS_PATH, (c) => c.json(versionsDocument(base(c)), 300));
+	// keystoneauth discovers a versioned endpoint (`.../v1`) with a GET that carries no token
+	// first, and needs `{"version": {...}}` back; with a token, GET /v1 stays Glance's brief image
+	// list (v1 clients always send one), answered by the v1 routes.
+	for (const version of API_VERSIONS) {
+		for (const prefix of version.prefixes) {
+			app.get(prefix, async (c, next) => {
+				if (c.req.header("x-auth-token")) return next();
+				return c.json(versionDocument(version, base(c)), 200);
+			});
+		}
+	}
 	return app;
 }

@@ -80,3 +80,37 @@ describe("version negotiation (Glance's version_negotiation middleware)", () => 
 		expect((await api("/openapi.json", { as: "anonymous" })).status).toBe(200);
 	});
 });
+
+describe("GET /v1 for keystoneauth's version discovery", () => {
+	it.each([
+		["/v1", "v1.1"],
+		["/v1/", "v1.1"],
+		["/v1.1", "v1.1"],
+		["/v1.0", "v1.0"],
+	])("answers %s without a token with the %s version document", async (path, id) => {
+		const res = await api(path, { as: "anonymous", headers: { accept: "application/json" } });
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({
+			version: {
+				id,
+				status: id === "v1.1" ? "CURRENT" : "SUPPORTED",
+				links: [{ rel: "self", href: "https://glance.test/v1/" }],
+			},
+		});
+	});
+
+	it("stays the brief image list with a token", async () => {
+		const res = await api("/v1", { headers: { accept: "application/json" } });
+		expect(res.status).toBe(200);
+		expect(await res.json()).toHaveProperty("images");
+	});
+
+	it("still refuses a bad token", async () => {
+		const res = await api("/v1", { as: "anonymous", headers: { "x-auth-token": "nope" } });
+		expect(res.status).toBe(401);
+	});
+
+	it("needs a token for everything else under /v1", async () => {
+		expect((await api("/v1/images", { as: "anonymous" })).status).toBe(401);
+	});
+});

@@ -217,16 +217,19 @@ export const IMAGE_OPERATIONS: Operation[] = [
 		method: "get",
 		path: "/v1/",
 		operationId: "listImagesRoot",
-		summary: "List images (brief): alias of GET /v1/images",
+		summary: "List images (brief): alias of GET /v1/images; without a token, the version document",
+		description:
+			'With X-Auth-Token: the brief list, as Glance\'s v1 router answered `/`. Without one: `{"version": {...}}`, which keystoneauth (openstacksdk, `openstack`) reads when its endpoint ends in `/v1` (it asks without a token first).',
 		tags: ["images"],
+		public: true,
 		parameters: listParameters(),
 		responses: {
 			"200": {
-				description: "A page of images.",
+				description: "A page of images, or (without a token) this version's document.",
 				headers: requestIdHeader,
-				content: jsonContent("BriefList"),
+				content: jsonContent("BriefListOrVersion"),
 			},
-			...LIST_ERRORS,
+			...errors(400),
 		},
 	},
 	{
