@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { MESSAGES } from "../domain/glance-rules";
 import { publicImage } from "../domain/image";
-import { conflict, forbidden, invalid } from "../domain/refusal";
+import { conflict, forbidden, invalid, notFound } from "../domain/refusal";
 import { applyFormatRules, checkFormatPair } from "../domain/validate-image-meta";
 import { parseRange } from "../http/byte-range";
 import { ApiError, methodNotAllowed } from "../http/errors";
@@ -26,6 +26,8 @@ export function imageItemRoutes() {
 		const { image } = await findVisibleImage(c.var.images, c.var.identity, c.req.param("id"));
 		const alias = c.req.path.endsWith("/file");
 		if (!alias && c.req.method === "GET" && wantsImageRecord(c.req.raw.headers)) {
+			// As the data GET: a deleted image is gone for everyone (only admins' HEAD shows it).
+			if (image.deleted) throw notFound(MESSAGES.imageNotFound(image.id));
 			c.header("Vary", "Accept, User-Agent");
 			return imageJson(c, image, 200);
 		}

@@ -331,3 +331,14 @@ describe("GET /v1/images/{id}/file (openstacksdk download_image)", () => {
 		expect(res.headers.get("allow")).toBe("GET, HEAD");
 	});
 });
+
+describe("the JSON record of a deleted image", () => {
+	it("is a 404 even for an admin, as the data GET is", async () => {
+		const created = await api("/v1/images", { method: "POST", headers: metaHeaders() });
+		const { image } = (await created.json()) as { image: ImageRecord };
+		expect((await api(`/v1/images/${image.id}`, { method: "DELETE" })).status).toBe(200);
+		const res = await sdk(`/v1/images/${image.id}`, { as: "admin" });
+		expect(res.status).toBe(404);
+		expect((await api(`/v1/images/${image.id}`, { method: "HEAD", as: "admin" })).status).toBe(200);
+	});
+});
