@@ -1,7 +1,10 @@
 import { Hono } from "hono";
+import { getPathNoStrict } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
 import { notFound } from "./domain/refusal";
+import { VERSION_PREFIXES, versionNamed } from "./http/api-versions";
 import { renderError } from "./http/errors";
+import { negotiatedPath } from "./http/negotiation";
 import { requireToken } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
@@ -15,14 +18,22 @@ import { imageMemberRoutes } from "./routes/image-members";
 import { uploadSessionRoutes } from "./routes/upload-sessions";
 import { versionRoutes } from "./routes/versions";
 
-/** Glance accepted these prefixes for the v1 API (contract §2.1). */
-const V1_PREFIXES = ["/v1", "/v1.0", "/v1.1"] as const;
+const isUnversioned = (segment: string | undefined): segment is string =>
+	segment !== undefined && segment !== "" && segment !== "*" && !versionNamed(segment);
 
 /** Builds the application; tests pass their own deps (e.g. a blob store that fails). */
 export function createApp(overrides: Partial<AppDeps> = {}) {
 	const deps: AppDeps = { ...defaultDeps, ...overrides };
-	// Not strict: `/v1/` is the brief list as `/v1` is (contract §2.2).
-	const app = new Hono<AppEnv>({ strict: false });
+	// Paths the app serves outside every API version; version negotiation leaves them alone.
+	let unversioned: ReadonlySet<string> | undefined;
+	const app: Hono<AppEnv> = new Hono<AppEnv>({
+		// Not strict: `/v1/` is the brief list as `/v1` is (contract §2.2). Then Glance's version
+		// negotiation picks the API a request is routed to (http/negotiation.ts).
+		getPath: (request): string => {
+			unversioned ??= new Set(app.routes.map((r) => r.path.split("/")[1]).filter(isUnversioned));
+			return negotiatedPath(getPathNoStrict(request), request.headers, unversioned);
+		},
+	});
 
 	app.use(requestLog(), requestContext());
 	// Public: no token needed.
@@ -37,7 +48,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v1.route("/", imageItemRoutes());
 	v1.route("/", imageMemberRoutes());
 	v1.route("/", uploadSessionRoutes());
-	for (const prefix of V1_PREFIXES) app.route(prefix, v1);
+	for (const prefix of VERSION_PREFIXES) app.route(prefix, v1);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));
 	app.onError((err, c) => renderError(err, c));

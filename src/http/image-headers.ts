@@ -3,6 +3,7 @@ import {
 	HEADER_FIELDS,
 	type HeaderField,
 	INTEGER_FIELDS,
+	MAX_MIN_VALUE,
 	MESSAGES,
 	STORES,
 	TIMESTAMP_FIELDS,
@@ -23,6 +24,7 @@ const INTEGER_SET: ReadonlySet<string> = new Set(INTEGER_FIELDS);
 const BOOLEAN_SET: ReadonlySet<string> = new Set(BOOLEAN_FIELDS);
 const TIMESTAMP_SET: ReadonlySet<string> = new Set(TIMESTAMP_FIELDS);
 const INTEGER_TEXT = /^\s*[+-]?\d+\s*$/;
+const BOUNDED_SET: ReadonlySet<string> = new Set(["min_disk", "min_ram"]);
 
 /** Headers that ask the server to fetch bytes from elsewhere; we refuse them (SSRF history). */
 export const EXTERNAL_SOURCE_HEADERS = ["x-glance-api-copy-from"] as const;
@@ -42,6 +44,11 @@ function parseInteger(field: string, value: string, header: string): number | nu
 	if (!INTEGER_TEXT.test(value)) throw badHeader(MESSAGES.notInteger(field, value), header);
 	const n = Number(value.trim());
 	if (n < 0) throw badHeader(MESSAGES.negative(field), header);
+	// Python's int() has no upper bound: Glance's database refused every min_disk/min_ram past
+	// 32 bits as out of range, however long the number.
+	if (BOUNDED_SET.has(field) && BigInt(value.trim()) > BigInt(MAX_MIN_VALUE)) {
+		throw badHeader(MESSAGES.outOfRange(field), header);
+	}
 	if (!Number.isSafeInteger(n)) throw badHeader(MESSAGES.notInteger(field, value), header);
 	return n;
 }

@@ -1,13 +1,16 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
+import { MAX_JSON_BODY_BYTES, MESSAGES } from "../domain/glance-rules";
 import type { ImageMetaInput } from "../domain/image";
 import { invalid } from "../domain/refusal";
 import { CreateImageJsonSchema, ImageMetaSchema, PROPERTIES_NOT_MAP } from "../schemas/image-meta";
 import type { MetaForm } from "./errors";
-import { parseImageMetaHeaders } from "./image-headers";
+import { parseImageMetaHeaders, purgeRequested } from "./image-headers";
 import { hasBody, mediaType, readJsonBody } from "./json-body";
+import { foldEnvelopeBody, liftCoreProperties } from "./json-image-body";
 import { parseOrThrow } from "./validate";
+
+const JSON_FIELDS: ReadonlySet<string> = new Set(Object.keys(CreateImageJsonSchema.entries));
 
 export interface ImageRequest {
 	form: MetaForm;
@@ -48,23 +51,38 @@ export async function readImageRequest(
 			);
 		}
 		let body = await readJsonBody(request, MAX_JSON_BODY_BYTES);
-		if (isWrapped(body)) body = body.image;
+		const wrapped = isWrapped(body);
+		if (wrapped) body = (body as { image: unknown }).image;
 		if (typeof body !== "object" || body === null || Array.isArray(body)) {
 			throw invalid("The request body must be a JSON object");
 		}
+		let fields = body as Record<string, unknown>;
+		// The envelope is openstacksdk's; the bare object is our registration form, kept strict.
+		if (wrapped) fields = foldEnvelopeBody(fields, JSON_FIELDS);
 		// valibot's record takes a list too, and its indexes would become property names.
-		if (Array.isArray((body as { properties?: unknown }).properties)) {
-			throw invalid(PROPERTIES_NOT_MAP, "properties");
+		if (Array.isArray(fields.properties)) throw invalid(PROPERTIES_NOT_MAP, "properties");
+		for (const key of ["location", "copy_from"]) {
+			if (key in fields) throw invalid(MESSAGES.externalSource(String(fields[key])), key);
 		}
-		const meta = parseOrThrow(CreateImageJsonSchema, body) as ImageMetaInput;
+		// validate_checksum is openstacksdk's own switch (it checks what it downloads); the server
+		// verifies every declared checksum anyway.
+		const { validate_checksum: _clientSide, ...meta } = parseOrThrow(
+			CreateImageJsonSchema,
+			liftCoreProperties(fields),
+		) as ImageMetaInput & { validate_checksum?: boolean };
 		normalizeProperties(meta);
 		return { form: "json", meta, hasData: false };
 	}
 	const meta = parseOrThrow(ImageMetaSchema, parseImageMetaHeaders(request.headers));
-	if (withBody && type !== "application/octet-stream") {
-		const expected = allowJson
-			? "application/json or application/octet-stream"
-			: "application/octet-stream";
+	// openstacksdk uploads with `PUT /v1/images/{id}` and no Content-Type at all; a body that says
+	// it is something else is still refused, as Glance refused it.
+	const untypedUpload = c.req.method === "PUT" && !request.headers.has("content-type");
+	if (withBody && type !== "application/octet-stream" && !untypedUpload) {
+		// A PUT names only the data type: the message Glance gave and glanceclient users know.
+		const expected =
+			allowJson && c.req.method !== "PUT"
+				? "application/json or application/octet-stream"
+				: "application/octet-stream";
 		throw invalid(`Content-Type must be ${expected}`, "Content-Type");
 	}
 	return { form: "headers", meta, hasData: withBody };
@@ -79,4 +97,13 @@ function isWrapped(body: unknown): body is { image: unknown } {
 		"image" in body &&
 		typeof body.image === "object"
 	);
+}
+
+/**
+ * Whether a JSON update replaces the property set. Header-form updates follow Glance's
+ * x-glance-registry-purge-props (absent means purge); openstacksdk's JSON update sends only what
+ * it changes, so the properties it names are merged unless that header explicitly asks to purge.
+ */
+export function jsonUpdatePurges(request: ImageRequest, header: string | undefined): boolean {
+	return request.meta.properties !== undefined && header !== undefined && purgeRequested(header);
 }

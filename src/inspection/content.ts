@@ -156,7 +156,7 @@ function mismatch(inspection: Inspection, disk: string): string {
 	// Worded for v1 clients, who set the format with this header (the tests pin the text).
 	const says = `x-image-meta-disk_format says '${disk}'`;
 	if (PLAIN_CONTENT.has(inspection.format)) {
-		return `${says}, but the image data is not a ${disk} image: no ${disk} header was found (it looks like ${found}).`;
+		return `${says}, but the image data is not ${article(disk)} ${disk} image: no ${disk} header was found (it looks like ${found}).`;
 	}
 	if (!INSPECTED_DISK_FORMATS.has(disk)) {
 		return `${says}, which holds plain (raw) bytes, but the image data is ${found}.`;
@@ -178,7 +178,13 @@ function describe(inspection: Inspection): string {
 			return "an ISO 9660/UDF image";
 		default: {
 			const variant = inspection.variant ? ` (${inspection.variant})` : "";
-			return `a ${FORMAT_NAMES[inspection.format]}${variant} image`;
+			const name = FORMAT_NAMES[inspection.format];
+			return `${article(name)} ${name}${variant} image`;
 		}
 	}
+}
+
+/** "an" before a vowel sound: "an iso image", "an ami image", "an MBR-partitioned raw image". */
+function article(word: string): "a" | "an" {
+	return /^([aeiou]|MBR)/i.test(word) ? "an" : "a";
 }

@@ -5,6 +5,7 @@ import { ReplaceMembersSchema } from "../schemas/members";
 import { OpenSessionSchema } from "../schemas/upload-session";
 import { jsonSchemaOf } from "./json-schema";
 import {
+	BriefListOrVersionSchema,
 	BriefListSchema,
 	DetailListSchema,
 	ErrorSchema,
@@ -27,6 +28,7 @@ export const SCHEMAS = {
 	ImageEnvelope: ImageEnvelopeSchema,
 	RegisteredImage: RegisteredImageSchema,
 	BriefList: BriefListSchema,
+	BriefListOrVersion: BriefListOrVersionSchema,
 	DetailList: DetailListSchema,
 	Error: ErrorSchema,
 	Versions: VersionsSchema,

@@ -87,15 +87,19 @@ export const ErrorSchema = v.strictObject({
 	}),
 });
 
-export const VersionsSchema = v.strictObject({
-	versions: v.array(
-		v.strictObject({
-			id: v.string(),
-			status: v.picklist(["CURRENT", "SUPPORTED"]),
-			links: v.array(v.strictObject({ rel: v.string(), href: v.string() })),
-		}),
-	),
+const VersionEntrySchema = v.strictObject({
+	id: v.string(),
+	status: v.picklist(["CURRENT", "SUPPORTED", "DEPRECATED"]),
+	links: v.array(v.strictObject({ rel: v.string(), href: v.string() })),
 });
+
+export const VersionsSchema = v.strictObject({ versions: v.array(VersionEntrySchema) });
+
+/** GET /v1: the brief list with a token, `{"version": {...}}` (keystoneauth discovery) without. */
+export const BriefListOrVersionSchema = v.union([
+	BriefListSchema,
+	v.strictObject({ version: VersionEntrySchema }),
+]);
 
 export const MemberListSchema = v.strictObject({
 	members: v.array(v.strictObject({ member_id: v.string(), can_share: v.boolean() })),

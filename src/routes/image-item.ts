@@ -2,12 +2,13 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { MESSAGES } from "../domain/glance-rules";
 import { publicImage } from "../domain/image";
-import { invalid } from "../domain/refusal";
+import { invalid, notFound } from "../domain/refusal";
 import { parseRange } from "../http/byte-range";
 import { ApiError, methodNotAllowed } from "../http/errors";
 import { imageDataOf } from "../http/image-data";
 import { imageMetaHeaders, purgeRequested } from "../http/image-headers";
-import { readImageRequest } from "../http/image-request";
+import { jsonUpdatePurges, readImageRequest } from "../http/image-request";
+import { wantsImageRecord } from "../http/negotiation";
 import { deleteImage } from "../services/image-delete";
 import { openImageData } from "../services/image-download";
 import { findVisibleImage } from "../services/image-lookup";
@@ -19,8 +20,16 @@ export function imageItemRoutes() {
 	const app = new Hono<AppEnv>();
 
 	// Hono routes HEAD through the GET handler (and drops the body); the method tells them apart.
-	app.get("/images/:id", async (c) => {
+	// /file is Glance v2's download path, which openstacksdk's v1 `download_image` uses too.
+	app.on("GET", ["/images/:id", "/images/:id/file"], async (c) => {
 		const { image } = await findVisibleImage(c.var.images, c.var.identity, c.req.param("id"));
+		const alias = c.req.path.endsWith("/file");
+		if (!alias && c.req.method === "GET" && wantsImageRecord(c.req.raw.headers)) {
+			// As the data GET: a deleted image is gone for everyone (only admins' HEAD shows it).
+			if (image.deleted) throw notFound(MESSAGES.imageNotFound(image.id));
+			c.header("Vary", "Accept, User-Agent");
+			return imageJson(c, image, 200);
+		}
 		const headers = imageMetaHeaders(publicImage(image));
 		if (c.req.method === "HEAD") {
 			// Not JSON: glanceclient would try to parse the empty body.
@@ -54,13 +63,19 @@ export function imageItemRoutes() {
 			return new Response(blob.body, { status: 206, headers });
 		}
 		headers.set("Content-Length", String(size));
+		// Glance v2 sent the hex MD5 as Content-MD5; openstacksdk verifies the download against it.
+		if (alias && image.checksum) headers.set("Content-MD5", image.checksum);
+		if (!alias) headers.set("Vary", "Accept, User-Agent");
 		return new Response(blob.body, { status: 200, headers });
 	});
 	app.put("/images/:id", async (c) => {
-		const { meta, hasData } = await readImageRequest(c, false);
+		const request = await readImageRequest(c, true);
+		const { meta, hasData } = request;
 		const data = hasData ? imageDataOf(c.req.raw) : null;
 		if (hasData && !data) throw invalid(MESSAGES.disconnected);
-		const purge = purgeRequested(c.req.header("x-glance-registry-purge-props"));
+		const header = c.req.header("x-glance-registry-purge-props");
+		const purge =
+			request.form === "json" ? jsonUpdatePurges(request, header) : purgeRequested(header);
 		return imageJson(c, await putImage(c.var, c.req.param("id"), { meta, purge, data }), 200);
 	});
 
@@ -73,6 +88,9 @@ export function imageItemRoutes() {
 		});
 	});
 
+	app.all("/images/:id/file", () => {
+		throw methodNotAllowed(["GET", "HEAD"]);
+	});
 	app.all("/images/:id", () => {
 		throw methodNotAllowed(["GET", "HEAD", "PUT", "DELETE"]);
 	});

@@ -1,23 +1,26 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { API_VERSIONS, versionDocument, versionsDocument } from "../http/api-versions";
+import { VERSIONS_PATH } from "../http/negotiation";
 
-/** The versions document (contract §2.1); this registry serves only the v1 API. */
-function versionsDocument(base: string) {
-	const href = `${base}/v1/`;
-	return {
-		versions: [
-			{ id: "v1.1", status: "CURRENT", links: [{ rel: "self", href }] },
-			{ id: "v1.0", status: "SUPPORTED", links: [{ rel: "self", href }] },
-		],
-	};
-}
+const base = (c: Context<AppEnv>) => c.var.config.publicEndpoint ?? new URL(c.req.url).origin;
 
 export function versionRoutes() {
 	const app = new Hono<AppEnv>();
-	const base = (c: { var: AppEnv["Variables"]; req: { url: string } }) =>
-		c.var.config.publicEndpoint ?? new URL(c.req.url).origin;
 	app.get("/versions", (c) => c.json(versionsDocument(base(c)), 200));
-	// Glance answers the root with 300 Multiple Choices and the same document.
-	app.get("/", (c) => c.json(versionsDocument(base(c)), 300));
+	// Glance answers the root, and every request version negotiation cannot place, with 300
+	// Multiple Choices and the same document, whatever the method.
+	app.all(VERSIONS_PATH, (c) => c.json(versionsDocument(base(c)), 300));
+	// keystoneauth discovers a versioned endpoint (`.../v1`) with a GET that carries no token
+	// first, and needs `{"version": {...}}` back; with a token, GET /v1 stays Glance's brief image
+	// list (v1 clients always send one), answered by the v1 routes.
+	for (const version of API_VERSIONS) {
+		for (const prefix of version.prefixes) {
+			app.get(prefix, async (c, next) => {
+				if (c.req.header("x-auth-token")) return next();
+				return c.json(versionDocument(version, base(c)), 200);
+			});
+		}
+	}
 	return app;
 }

@@ -95,6 +95,8 @@ export const CreateImageJsonSchema = v.strictObject(
 	{
 		...imageMetaEntries,
 		properties: v.optional(v.record(propertyKey, propertyValue, PROPERTIES_NOT_MAP)),
+		// openstacksdk sends it on every create_image; accepted and ignored (see image-request.ts).
+		validate_checksum: v.optional(v.boolean("validate_checksum must be true or false")),
 	},
 	"The request body must be a JSON object",
 );

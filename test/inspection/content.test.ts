@@ -215,3 +215,11 @@ describe("container_format ova", () => {
 		});
 	});
 });
+
+describe("the words of a refusal", () => {
+	it('says "an iso image", not "a iso image"', async () => {
+		const verdict = await judge("raw.raw", "iso");
+		expect(verdict).toMatchObject({ accepted: false });
+		expect(JSON.stringify(verdict)).toContain("is not an iso image: no iso header was found");
+	});
+});

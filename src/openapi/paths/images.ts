@@ -136,6 +136,47 @@ export const CREATE_IMAGE_EXAMPLES = {
 
 const RESPONSE_FIELDS = Object.keys(ImageSchema.entries);
 
+const SDK_JSON_DOC = [
+	'- **`{"image": {...}}`** (openstacksdk\'s envelope): the same fields, and any other key is a property (the SDK spreads properties at the top level).',
+	"  In either JSON form `validate_checksum` (sent by openstacksdk's `create_image`) is accepted and ignored, and `min_ram`, `min_disk`, `is_public`, `protected` / `is_protected` and `owner` / `owner_id` inside `properties` are taken as those fields (where `create_image` puts them).",
+].join("\n");
+
+const SDK_ENVELOPE = {
+	type: "object",
+	properties: { image: { type: "object", additionalProperties: true } },
+	required: ["image"],
+	additionalProperties: false,
+};
+
+const DOWNLOAD_PARAMETERS = [
+	IMAGE_ID_PARAMETER,
+	{
+		name: "Range",
+		in: "header",
+		required: false,
+		description: "One byte range, e.g. `bytes=1048576-` to resume.",
+		schema: { type: "string", pattern: "^bytes=" },
+		example: "bytes=0-1023",
+	},
+	{
+		name: "If-Range",
+		in: "header",
+		required: false,
+		description: "The ETag (MD5) the client has; the Range applies only if it still matches.",
+		schema: { type: "string" },
+	},
+];
+
+const RANGE_RESPONSE = {
+	description: "The requested range.",
+	headers: {
+		"Content-Range": { schema: { type: "string" }, example: "bytes 0-1023/13267968" },
+		"Content-Length": { schema: { type: "integer" } },
+		...requestIdHeader,
+	},
+	content: OCTET_STREAM,
+};
+
 export const IMAGE_OPERATIONS: Operation[] = [
 	{
 		method: "get",
@@ -176,16 +217,19 @@ export const IMAGE_OPERATIONS: Operation[] = [
 		method: "get",
 		path: "/v1/",
 		operationId: "listImagesRoot",
-		summary: "List images (brief): alias of GET /v1/images",
+		summary: "List images (brief): alias of GET /v1/images; without a token, the version document",
+		description:
+			'With X-Auth-Token: the brief list, as Glance\'s v1 router answered `/`. Without one: `{"version": {...}}`, which keystoneauth (openstacksdk, `openstack`) reads when its endpoint ends in `/v1` (it asks without a token first).',
 		tags: ["images"],
+		public: true,
 		parameters: listParameters(),
 		responses: {
 			"200": {
-				description: "A page of images.",
+				description: "A page of images, or (without a token) this version's document.",
 				headers: requestIdHeader,
-				content: jsonContent("BriefList"),
+				content: jsonContent("BriefListOrVersion"),
 			},
-			...LIST_ERRORS,
+			...errors(400),
 		},
 	},
 	{
@@ -196,7 +240,8 @@ export const IMAGE_OPERATIONS: Operation[] = [
 		description: [
 			"Two forms, both needing `name`, `disk_format` and `container_format` (400 naming the missing field):",
 			"",
-			`- **JSON**: \`Content-Type: application/json\` with the fields (or \`{"image": {...}}\`), at most ${MAX_JSON_BODY_BYTES} bytes; unknown keys are refused. Answers **202** with the queued image.`,
+			`- **JSON**: \`Content-Type: application/json\` with the fields, at most ${MAX_JSON_BODY_BYTES} bytes; unknown keys are refused. Answers **202** with the queued image.`,
+			SDK_JSON_DOC,
 			"- **Headers** (Glance v1): the fields as `x-image-meta-*` headers. Without a body: **202**, queued (but `x-image-meta-size: 0` makes an active, empty image: 201). With an `application/octet-stream` body: the data streams to R2 with MD5 and SHA-512 computed, and the answer is **201** with the active image.",
 			"",
 			PROPERTY_HEADERS_DOC,
@@ -211,15 +256,7 @@ export const IMAGE_OPERATIONS: Operation[] = [
 			content: {
 				"application/json": {
 					schema: {
-						anyOf: [
-							ref("CreateImage"),
-							{
-								type: "object",
-								properties: { image: ref("CreateImage") },
-								required: ["image"],
-								additionalProperties: false,
-							},
-						],
+						anyOf: [ref("CreateImage"), SDK_ENVELOPE],
 					},
 					examples: CREATE_IMAGE_EXAMPLES,
 				},
@@ -263,48 +300,49 @@ export const IMAGE_OPERATIONS: Operation[] = [
 		method: "get",
 		path: "/v1/images/{id}",
 		operationId: "downloadImage",
-		summary: "Download the image data (whole or a Range)",
-		description:
+		summary: "Download the image data (whole or a Range), or read the record as JSON",
+		description: [
 			"Only an active image has data (404 otherwise; 403 when deactivated). The metadata comes along as x-image-meta-* headers. A single `Range: bytes=a-b` answers 206; multiple ranges or an If-Range that no longer matches the ETag answer the whole image.",
+			"",
+			'The JSON record `{"image": {...}}` (any status) answers instead when `Accept` prefers `application/json` to the data, and for openstacksdk (User-Agent `openstacksdk/...`, unless it accepts `application/octet-stream`): its v1 `Image.fetch` GETs this URL and parses JSON. `Vary: Accept, User-Agent`.',
+		].join("\n"),
 		tags: ["images"],
-		parameters: [
-			IMAGE_ID_PARAMETER,
-			{
-				name: "Range",
-				in: "header",
-				required: false,
-				description: "One byte range, e.g. `bytes=1048576-` to resume.",
-				schema: { type: "string", pattern: "^bytes=" },
-				example: "bytes=0-1023",
-			},
-			{
-				name: "If-Range",
-				in: "header",
-				required: false,
-				description: "The ETag (MD5) the client has; the Range applies only if it still matches.",
-				schema: { type: "string" },
-			},
-		],
+		parameters: DOWNLOAD_PARAMETERS,
 		responses: {
 			"200": {
-				description: "The whole image.",
+				description: "The whole image, or its record when JSON was asked for.",
 				headers: {
 					"Content-Length": { schema: { type: "integer" } },
 					"Accept-Ranges": { schema: { type: "string", const: "bytes" } },
 					...imageMetaResponseHeaders(RESPONSE_FIELDS),
 					...requestIdHeader,
 				},
-				content: OCTET_STREAM,
+				content: { ...OCTET_STREAM, ...jsonContent("ImageEnvelope") },
 			},
-			"206": {
-				description: "The requested range.",
+			"206": RANGE_RESPONSE,
+			...errors(401, 403, 404, 416),
+		},
+	},
+	{
+		method: "get",
+		path: "/v1/images/{id}/file",
+		operationId: "downloadImageFile",
+		summary: "Download the image data (Glance v2's path, used by openstacksdk)",
+		description:
+			"Always the data, as GET /v1/images/{id} serves it, plus `Content-MD5` with the hex MD5 as Glance v2 sent it (openstacksdk's `download_image` checks it).",
+		tags: ["images"],
+		parameters: DOWNLOAD_PARAMETERS,
+		responses: {
+			"200": {
+				description: "The whole image.",
 				headers: {
-					"Content-Range": { schema: { type: "string" }, example: "bytes 0-1023/13267968" },
 					"Content-Length": { schema: { type: "integer" } },
+					"Content-MD5": { description: "The hex MD5 checksum.", schema: { type: "string" } },
 					...requestIdHeader,
 				},
 				content: OCTET_STREAM,
 			},
+			"206": RANGE_RESPONSE,
 			...errors(401, 403, 404, 416),
 		},
 	},
@@ -314,16 +352,23 @@ export const IMAGE_OPERATIONS: Operation[] = [
 		operationId: "updateImage",
 		summary: "Update metadata, or upload the data of a queued image",
 		description: [
-			"Metadata travels as `x-image-meta-*` headers (no JSON form on update).",
+			"Metadata travels as `x-image-meta-*` headers, or as JSON (openstacksdk's `update_image`).",
 			"",
 			"- **Without a body**: a metadata update. Properties not sent are removed unless `x-glance-registry-purge-props: false`. Status, id and (once active) size/checksum cannot change (403).",
-			"- **With an `application/octet-stream` body**: the data of a *queued* image (409 otherwise); the image becomes active. Properties are never purged by an upload.",
+			'- **With a JSON body** (`{"image": {...}}` or the bare object, as on POST): a metadata update under the same rules. Properties named are **merged** into the image\'s (openstacksdk sends only what changed); a JSON update without properties leaves them alone; `x-glance-registry-purge-props: true` makes the named properties the whole set. Record fields the SDK echoes (`created_at`, `updated_at`, `deleted_at`, `deleted`, `status_reason`) are ignored.',
+			"- **With an `application/octet-stream` body** (or a body without Content-Type, as openstacksdk uploads): the data of a *queued* image (409 otherwise); the image becomes active. Properties are never purged by an upload.",
 			"",
 			PROPERTY_HEADERS_DOC,
 		].join("\n"),
 		tags: ["images"],
 		parameters: [IMAGE_ID_PARAMETER, ...imageMetaHeaderParameters(), PURGE_PROPS, CONTENT_LENGTH],
-		requestBody: { required: false, content: OCTET_STREAM },
+		requestBody: {
+			required: false,
+			content: {
+				"application/json": { schema: { anyOf: [ref("CreateImage"), SDK_ENVELOPE] } },
+				...OCTET_STREAM,
+			},
+		},
 		responses: {
 			"200": {
 				description: "The updated image.",

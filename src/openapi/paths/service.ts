@@ -8,7 +8,8 @@ export const SERVICE_OPERATIONS: Operation[] = [
 		path: "/",
 		operationId: "listVersionsRoot",
 		summary: "API versions (300 Multiple Choices)",
-		description: "Glance answers the root with 300 and the versions document.",
+		description:
+			"Glance answers the root with 300 and the versions document, as it answers every request its version negotiation cannot place, whatever the method: an unversioned path such as `/images` (unless `Accept: application/vnd.openstack.images-v1`, `-v1.0` or `-v1.1` routes it to that version), an unknown prefix such as `/v1.a/images` or `/v9/images`, or another vendor media type.",
 		tags: ["versions"],
 		public: true,
 		responses: {
