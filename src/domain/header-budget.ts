@@ -56,8 +56,10 @@ const META_PREFIX = "x-image-meta-";
 const PROPERTY_PREFIX = "property-";
 // A header name may only hold RFC 9110 token characters; glanceclient hangs on a raw space.
 const TOKEN_CHAR = /[A-Za-z0-9!#$&'*+.^_`|~-]/;
-// Values keep printable ASCII (what glanceclient shows verbatim) but never a bare '%'.
-const PLAIN_VALUE_CHAR = /[\x20-\x24\x26-\x7e]/;
+// Glance sent printable ASCII values as they are, '%' included, and glanceclient never decodes
+// what it receives: only a value holding anything else is percent-encoded, '%' then too.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const UNRESERVED_CHAR = /[\x20-\x24\x26-\x7e]/;
 
 const utf8 = new TextEncoder();
 
@@ -74,7 +76,8 @@ function encodeWith(text: string, keep: RegExp): string {
 
 function headerValue(value: unknown): string {
 	if (typeof value === "boolean") return value ? "True" : "False";
-	return encodeWith(String(value), PLAIN_VALUE_CHAR);
+	const text = String(value);
+	return PRINTABLE_ASCII.test(text) ? text : encodeWith(text, UNRESERVED_CHAR);
 }
 
 export const propertyHeaderName = (key: string) =>

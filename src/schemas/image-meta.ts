@@ -88,13 +88,29 @@ export const ImageMetaSchema = v.object({
 export const PROPERTIES_NOT_MAP = "properties must map names to strings";
 
 /**
+ * A JSON property value: a string, or a number or boolean stored as its Python string form
+ * ("64", "True"), as Glance's registry stored what it was given (openstacksdk sends numbers).
+ */
+const jsonPropertyValue = v.union(
+	[
+		propertyValue,
+		v.pipe(v.number(), v.transform(String)),
+		v.pipe(
+			v.boolean(),
+			v.transform((b) => (b ? "True" : "False")),
+		),
+	],
+	"property values must be strings, numbers or booleans",
+);
+
+/**
  * The JSON registration body (the published Create Image): the same fields, unknown keys
  * refused so a typo is a 400 rather than silently ignored. `{"image": {...}}` is also accepted.
  */
 export const CreateImageJsonSchema = v.strictObject(
 	{
 		...imageMetaEntries,
-		properties: v.optional(v.record(propertyKey, propertyValue, PROPERTIES_NOT_MAP)),
+		properties: v.optional(v.record(propertyKey, jsonPropertyValue, PROPERTIES_NOT_MAP)),
 		// openstacksdk sends it on every create_image; accepted and ignored (see image-request.ts).
 		validate_checksum: v.optional(v.boolean("validate_checksum must be true or false")),
 	},

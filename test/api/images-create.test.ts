@@ -126,7 +126,11 @@ describe("POST /v1/images (JSON form)", () => {
 		],
 		[{ is_public: "yes" }, "is_public", "is_public must be true or false"],
 		[{ id: "not-a-uuid" }, "id", "Invalid image id format"],
-		[{ properties: { k: 1 } }, "properties.k", "property values must be a string"],
+		[
+			{ properties: { k: [1] } },
+			"properties.k",
+			"property values must be strings, numbers or booleans",
+		],
 		[{ properties: { "": "v" } }, "properties.", "property names must not be empty"],
 		[{ status: 42 }, "status", "status must be a string"],
 		[{ colour: "red" }, "colour", "Unknown field 'colour'"],

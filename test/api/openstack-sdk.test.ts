@@ -342,3 +342,29 @@ describe("the JSON record of a deleted image", () => {
 		expect((await api(`/v1/images/${image.id}`, { method: "HEAD", as: "admin" })).status).toBe(200);
 	});
 });
+
+describe("numbers and booleans in JSON properties", () => {
+	it("are stored as their Python string form, as Glance's registry stored them", async () => {
+		const res = await postJson("/v1/images", {
+			name: "typed",
+			disk_format: "raw",
+			container_format: "bare",
+			properties: { cores: 4, ratio: 1.5, secure: true, legacy: false, text: "x" },
+		});
+		expect(res.status).toBe(202);
+		expect((await imageOf(res)).properties).toEqual({
+			cores: "4",
+			ratio: "1.5",
+			secure: "True",
+			legacy: "False",
+			text: "x",
+		});
+	});
+
+	it("are stringified in the SDK's envelope too", async () => {
+		const res = await sdkJson("POST", "/v1/images", {
+			image: { name: "env", disk_format: "raw", container_format: "bare", hw_cores: 2 },
+		});
+		expect((await imageOf(res)).properties).toEqual({ hw_cores: "2" });
+	});
+});
