@@ -25,6 +25,9 @@ export default defineConfig(async () => {
 						// The API suites upload random bytes labelled qcow2 (test/helpers/fixtures.ts); content
 						// checks are tested with the switch on in test/inspection/. Safety checks still apply.
 						IMAGE_MEMBER_QUOTA: "10",
+						// The suites exercise the unknown-length path itself; the default refusal of
+						// such uploads has its own test (test/api/unsized-uploads.test.ts).
+						ACCEPT_UNSIZED_UPLOADS: "true",
 						KEYSTONE_URL: "https://keystone.test:5000",
 						KEYSTONE_SERVICE_TOKEN: "keystone-service-token",
 					},

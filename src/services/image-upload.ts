@@ -79,11 +79,16 @@ export function planUpload(data: ImageData, declared: DeclaredData, config: Conf
 	if (contentLength !== null && declaredSize !== null && contentLength !== declaredSize) {
 		throw invalid(MESSAGES.lengthMismatch(declaredSize, contentLength), "size");
 	}
-	return {
+	const plan = {
 		length: contentLength ?? declaredSize,
 		declaredSize,
 		declaredChecksum: declared.checksum ?? null,
 	};
+	// Nothing would tell a truncated body from a whole one (see ACCEPT_UNSIZED_UPLOADS).
+	if (plan.length === null && plan.declaredChecksum === null && !config.acceptUnsizedUploads) {
+		throw invalid(MESSAGES.unsizedUpload, "size");
+	}
+	return plan;
 }
 
 /**
