@@ -2,8 +2,6 @@ import type * as v from "valibot";
 import { titleOf } from "../http/errors";
 import { CreateImageJsonSchema } from "../schemas/image-meta";
 import { ReplaceMembersSchema } from "../schemas/members";
-import { OpenSessionSchema } from "../schemas/upload-session";
-import { jsonSchemaOf } from "./json-schema";
 import {
 	BriefListOrVersionSchema,
 	BriefListSchema,
@@ -18,7 +16,9 @@ import {
 	UploadedPartSchema,
 	UploadSessionSchema,
 	VersionsSchema,
-} from "./schemas";
+} from "../schemas/responses";
+import { OpenSessionSchema } from "../schemas/upload-session";
+import { jsonSchemaOf } from "./json-schema";
 import type { Json } from "./types";
 
 /** Every named schema of the document, from the valibot schemas that validate or answer. */

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { Env } from "../../src/env";
-import { HealthSchema } from "../../src/openapi/schemas";
 import { bindingProbes, type HealthProbes } from "../../src/routes/health";
+import { HealthSchema } from "../../src/schemas/responses";
 import { appWith } from "../helpers/app";
 import { api } from "../helpers/http";
 

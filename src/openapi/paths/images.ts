@@ -5,6 +5,7 @@ import {
 	MAX_LIST_LIMIT,
 } from "../../domain/glance-rules";
 import { ListParamsSchema } from "../../http/list-query";
+import { ImageSchema } from "../../schemas/responses";
 import {
 	errors,
 	headErrors,
@@ -19,7 +20,6 @@ import {
 	PROPERTY_HEADERS_DOC,
 } from "../image-headers";
 import { jsonSchemaOf } from "../json-schema";
-import { ImageSchema } from "../schemas";
 import type { Json, Operation } from "../types";
 
 type ListParam = keyof typeof ListParamsSchema.entries;
