@@ -1,11 +1,15 @@
 import { Hono } from "hono";
-import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { MAX_JSON_BODY_BYTES, MEMBER_MESSAGES } from "../domain/glance-rules";
-import { invalid } from "../domain/refusal";
 import { ApiError, methodNotAllowed } from "../http/errors";
-import { readJsonBody, readOptionalJsonBody } from "../http/json-body";
-import { canShareFrom, memberFromPath, ReplaceMembersSchema } from "../schemas/members";
+import { readOptionalJsonBody } from "../http/json-body";
+import { validJson } from "../http/validate";
+import {
+	canShareFrom,
+	memberFromPath,
+	ReplaceMembersSchema,
+	refuseMemberships,
+} from "../schemas/members";
 import { addMember, listMembers, removeMember, replaceMembers } from "../services/image-members";
 
 const noContent = () => new Response(null, { status: 204 });
@@ -18,15 +22,8 @@ export function imageMemberRoutes() {
 		const members = await listMembers(c.var, c.req.param("id"));
 		return c.json({ members });
 	});
-	app.put("/images/:id/members", async (c) => {
-		const body = await readJsonBody(c.req.raw, MAX_JSON_BODY_BYTES);
-		const parsed = v.safeParse(ReplaceMembersSchema, body);
-		if (!parsed.success) {
-			const issue = parsed.issues[0];
-			const field = v.getDotPath(issue) ?? "memberships";
-			throw invalid(MEMBER_MESSAGES.invalidMemberships(`${field}: ${issue.message}`), field);
-		}
-		const { memberships } = parsed.output;
+	app.put("/images/:id/members", validJson(ReplaceMembersSchema, refuseMemberships), async (c) => {
+		const { memberships } = c.req.valid("json");
 		await replaceMembers(c.var, c.req.param("id"), memberships);
 		return noContent();
 	});

@@ -1,11 +1,10 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
 import { methodNotAllowed } from "../http/errors";
 import { imageDataOf } from "../http/image-data";
-import { mediaType, readJsonBody } from "../http/json-body";
-import { parseOrThrow } from "../http/validate";
+import { mediaType } from "../http/json-body";
+import { validJson } from "../http/validate";
 import { OpenSessionSchema } from "../schemas/upload-session";
 import {
 	abortSession,
@@ -24,12 +23,8 @@ export function uploadSessionRoutes() {
 	const app = new Hono<AppEnv>();
 	const base = "/images/:id/upload-session";
 
-	app.post(base, async (c) => {
-		const body = parseOrThrow(
-			OpenSessionSchema,
-			await readJsonBody(c.req.raw, MAX_JSON_BODY_BYTES),
-		);
-		const session = await openSession(c.var, c.req.param("id"), body);
+	app.post(base, validJson(OpenSessionSchema), async (c) => {
+		const session = await openSession(c.var, c.req.param("id"), c.req.valid("json"));
 		return c.json({ session }, 201);
 	});
 	app.get(base, async (c) => c.json({ session: await readSession(c.var, c.req.param("id")) }));
