@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import type { Env } from "../env";
+import { jsonContent, requestIdHeader } from "../openapi/components";
+import { describe } from "../openapi/describe";
 
 /** One cheap round trip to a binding; resolves when it answered, whatever the answer. */
 export type HealthProbe = () => Promise<unknown>;
@@ -47,10 +49,44 @@ async function check(probe: HealthProbe): Promise<CheckResult> {
 	}
 }
 
+const getHealthDoc = describe({
+	operationId: "getHealth",
+	summary: "Health: can the worker reach D1 and R2?",
+	description:
+		"Runs `SELECT 1` on D1 and a HEAD of a fixed key on R2, each with a short timeout. Not cached.",
+	tags: ["service"],
+	security: [],
+	responses: {
+		"200": {
+			description: "Both bindings answered.",
+			headers: requestIdHeader,
+			content: jsonContent("Health", {
+				example: {
+					status: "ok",
+					checks: { d1: { status: "ok", latency_ms: 2 }, r2: { status: "ok", latency_ms: 5 } },
+				},
+			}),
+		},
+		"503": {
+			description: "At least one binding failed; `checks` says which and why.",
+			headers: requestIdHeader,
+			content: jsonContent("Health", {
+				example: {
+					status: "fail",
+					checks: {
+						d1: { status: "ok", latency_ms: 2 },
+						r2: { status: "fail", latency_ms: 2000, error: "timed out after 2000 ms" },
+					},
+				},
+			}),
+		},
+	},
+});
+
 /** `GET /healthz`: 200 when D1 and R2 both answer, else 503 naming the failed check. Public. */
 export function healthRoutes(probes: (env: Env) => HealthProbes) {
 	const app = new Hono<AppEnv>();
-	app.get("/healthz", async (c) => {
+	app.get("/healthz", getHealthDoc, async (c) => {
 		const { d1, r2 } = probes(c.env);
 		const [d1Result, r2Result] = await Promise.all([check(d1), check(r2)]);
 		const checks = { d1: d1Result, r2: r2Result };
