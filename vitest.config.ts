@@ -10,6 +10,28 @@ export const TEST_AUTH_TOKENS = [
 	{ token: "member-token", tenant: "tenant-d", user: "dave", roles: ["member"] },
 ];
 
+/**
+ * workerd's own stderr lines about connections that fault-injection tests cut on purpose (a
+ * client hang-up, a body refused part-way, the pool's WebSocket closing at teardown), with the
+ * native stack that follows each. They come from the runtime process, not from console.*, so
+ * `silent` cannot hold them back; everything else workerd prints still shows.
+ */
+const EXPECTED_RUNTIME_NOISE = [
+	/^exception = .*disconnected: (WebSocket peer disconnected|pump canceled|fixed-length pipe ended prematurely|read end of pipe was aborted)/,
+	/^uncaught exception; .*Network connection lost\./,
+	/^stack: (\S*workerd@[0-9a-f]+ ?)+$/,
+];
+const stderrWrite = process.stderr.write.bind(process.stderr);
+process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+	const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+	const kept = text
+		.split(/(?<=\n)/)
+		.filter((line) => !EXPECTED_RUNTIME_NOISE.some((noise) => noise.test(line.trimEnd())))
+		.join("");
+	if (kept === "") return true;
+	return (stderrWrite as (c: string, ...r: unknown[]) => boolean)(kept, ...rest);
+}) as typeof process.stderr.write;
+
 export default defineConfig(async () => {
 	const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
 	return {
