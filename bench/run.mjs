@@ -275,8 +275,17 @@ async function main() {
 	// both sides run what `wrangler deploy` would upload.
 	const app = new DevServer("glance-edge", {
 		cwd: ROOT,
-		// Request logging off (issue 7): only 5xx answers are logged.
-		args: [...appBundle.devArgs, "--persist-to", appState, "--var", "REQUEST_LOG:errors"],
+		// Request logging off (issue 7): only 5xx answers are logged. The unknown-length figure
+		// measures that path, which deployments refuse unless the operator accepts it.
+		args: [
+			...appBundle.devArgs,
+			"--persist-to",
+			appState,
+			"--var",
+			"REQUEST_LOG:errors",
+			"--var",
+			"ACCEPT_UNSIZED_UPLOADS:true",
+		],
 		logPath: path.join(tmpDir, "glance-edge.log"),
 		debugLogPath: path.join(tmpDir, "glance-edge-debug.log"),
 		readyPath: "/versions",
