@@ -27,6 +27,7 @@ export default defineConfig(async () => {
 						IMAGE_MEMBER_QUOTA: "10",
 						KEYSTONE_URL: "https://keystone.test:5000",
 						KEYSTONE_SERVICE_TOKEN: "keystone-service-token",
+						DOWNLOAD_LINK_SECRET: "download-link-test-secret",
 					},
 					serviceBindings: { KEYSTONE: "keystone" },
 					workers: [

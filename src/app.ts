@@ -9,7 +9,9 @@ import { requireToken } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
 import { type AppDeps, defaultDeps, services } from "./middleware/services";
+import { consoleRoutes } from "./routes/console";
 import { docsRoutes } from "./routes/docs";
+import { downloadLinkRoutes } from "./routes/download-link";
 import { healthRoutes } from "./routes/health";
 import { imageCollectionRoutes } from "./routes/image-collection";
 import { imageItemRoutes } from "./routes/image-item";
@@ -40,6 +42,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	app.route("/", versionRoutes());
 	app.route("/", docsRoutes());
 	app.route("/", healthRoutes(deps.healthProbes));
+	app.route("/", consoleRoutes(deps));
 
 	const v1 = new Hono<AppEnv>();
 	v1.use(requireToken(), services(deps));
@@ -48,6 +51,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v1.route("/", imageItemRoutes());
 	v1.route("/", imageMemberRoutes());
 	v1.route("/", uploadSessionRoutes());
+	v1.route("/", downloadLinkRoutes());
 	for (const prefix of VERSION_PREFIXES) app.route(prefix, v1);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));

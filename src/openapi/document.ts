@@ -1,4 +1,5 @@
 import { components } from "./components";
+import { CONSOLE_OPERATIONS } from "./paths/console";
 import { IMAGE_OPERATIONS } from "./paths/images";
 import { MEMBER_OPERATIONS } from "./paths/members";
 import { SERVICE_OPERATIONS } from "./paths/service";
@@ -11,6 +12,7 @@ export const OPERATIONS: readonly Operation[] = [
 	...IMAGE_OPERATIONS,
 	...MEMBER_OPERATIONS,
 	...UPLOAD_SESSION_OPERATIONS,
+	...CONSOLE_OPERATIONS,
 ];
 
 const DESCRIPTION = `An OpenStack Image API v1 (Glance v1) registry on Cloudflare Workers: metadata in D1, image data in R2.
@@ -28,6 +30,7 @@ const TAGS = [
 		description:
 			"Extension (not in Glance v1): upload an image larger than one request body as parts.",
 	},
+	{ name: "console", description: "What the browser console at /console/ needs besides the API." },
 	{ name: "versions", description: "Which API versions this server speaks." },
 	{ name: "service", description: "This document, the docs page, and the health check." },
 ];

@@ -1,0 +1,171 @@
+import { errors, IMAGE_ID_PARAMETER, jsonContent, requestIdHeader } from "../components";
+import type { Json, Operation } from "../types";
+
+const NOT_ENABLED = (what: string): Record<string, Json> => ({
+	"501": { description: `${what} is not enabled on this server.`, content: jsonContent("Error") },
+});
+
+const SESSION_SCHEMA: Json = {
+	type: "object",
+	required: ["session"],
+	properties: {
+		session: {
+			type: "object",
+			required: ["token", "expires_at", "tenant", "user", "roles", "is_admin"],
+			properties: {
+				token: { type: ["string", "null"], description: "Only in the answer to a sign-in." },
+				expires_at: { type: ["string", "null"], format: "date-time" },
+				tenant: { type: ["string", "null"] },
+				user: { type: ["string", "null"] },
+				roles: { type: "array", items: { type: "string" } },
+				is_admin: { type: "boolean" },
+			},
+		},
+	},
+};
+
+/** The browser console's own routes (the console itself is static files under /console/). */
+export const CONSOLE_OPERATIONS: Operation[] = [
+	{
+		method: "get",
+		path: "/console/api/config",
+		operationId: "getConsoleConfig",
+		summary: "Which sign-ins the console may offer",
+		description: "`password` is true when KEYSTONE_URL is set.",
+		tags: ["console"],
+		public: true,
+		responses: {
+			"200": {
+				description: "The sign-in options.",
+				headers: requestIdHeader,
+				content: {
+					"application/json": {
+						schema: {
+							type: "object",
+							properties: {
+								sign_in: {
+									type: "object",
+									properties: { token: { type: "boolean" }, password: { type: "boolean" } },
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+	},
+	{
+		method: "get",
+		path: "/console/api/session",
+		operationId: "getConsoleSession",
+		summary: "Who the X-Auth-Token belongs to",
+		description: "The console checks a token with it at sign-in. `token` is null here.",
+		tags: ["console"],
+		responses: {
+			"200": {
+				description: "The caller.",
+				headers: requestIdHeader,
+				content: { "application/json": { schema: SESSION_SCHEMA } },
+			},
+			...errors(401, 503),
+		},
+	},
+	{
+		method: "post",
+		path: "/console/api/session",
+		operationId: "createConsoleSession",
+		summary: "Sign in with a Keystone user name, password and project",
+		description:
+			"The server asks Keystone (`POST /v3/auth/tokens`, password method, project scope) for a token and answers it; the password is not kept. `domain` defaults to `Default`.",
+		tags: ["console"],
+		public: true,
+		requestBody: {
+			required: true,
+			content: {
+				"application/json": {
+					schema: {
+						type: "object",
+						required: ["username", "password", "project"],
+						additionalProperties: false,
+						properties: {
+							username: { type: "string" },
+							password: { type: "string", format: "password" },
+							project: { type: "string" },
+							domain: { type: "string", default: "Default" },
+						},
+					},
+				},
+			},
+		},
+		responses: {
+			"201": {
+				description: "Signed in: the token, its expiry and the caller.",
+				headers: requestIdHeader,
+				content: { "application/json": { schema: SESSION_SCHEMA } },
+			},
+			...errors(400, 401, 503),
+			...NOT_ENABLED("Password sign-in (KEYSTONE_URL)"),
+		},
+	},
+	{
+		method: "post",
+		path: "/v1/images/{id}/download-link",
+		operationId: "createDownloadLink",
+		summary: "A short-lived link that downloads the image without a token",
+		description:
+			"Extension (not in Glance v1). The URL is valid for `DOWNLOAD_LINK_SECONDS` (default 300), for this image only, and stops working when the image is deleted. Anyone holding it can download the image: hand it only to the browser that asked. Only active images.",
+		tags: ["images"],
+		parameters: [IMAGE_ID_PARAMETER],
+		responses: {
+			"201": {
+				description: "The link.",
+				headers: requestIdHeader,
+				content: {
+					"application/json": {
+						schema: {
+							type: "object",
+							required: ["link"],
+							properties: {
+								link: {
+									type: "object",
+									required: ["url", "expires_at"],
+									properties: {
+										url: { type: "string", format: "uri" },
+										expires_at: { type: "string", format: "date-time" },
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+			...errors(401, 403, 404),
+			...NOT_ENABLED("Download links (DOWNLOAD_LINK_SECRET)"),
+		},
+	},
+	{
+		method: "get",
+		path: "/downloads/{id}",
+		operationId: "downloadByLink",
+		summary: "Download an image through a signed link",
+		description:
+			"The target of `POST /v1/images/{id}/download-link`; the signature is the credential. An invalid or expired link → 403; a deleted image → 404.",
+		tags: ["images"],
+		public: true,
+		parameters: [
+			IMAGE_ID_PARAMETER,
+			{ name: "expires", in: "query", required: true, schema: { type: "integer" } },
+			{ name: "signature", in: "query", required: true, schema: { type: "string" } },
+		],
+		responses: {
+			"200": {
+				description: "The image data, as an attachment named after the image.",
+				content: {
+					"application/octet-stream": { schema: { type: "string", format: "binary" } },
+				},
+			},
+			...errors(403, 404),
+			...NOT_ENABLED("Download links (DOWNLOAD_LINK_SECRET)"),
+		},
+	},
+];
