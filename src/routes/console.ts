@@ -9,6 +9,7 @@ import { type AppDeps, services } from "../middleware/services";
 import { PasswordSignInSchema } from "../schemas/console-session";
 import { describeIdentity, signInWithPassword } from "../services/console-session";
 import { openLinkedDownload } from "../services/download-link";
+import { inspectionOf } from "../services/image-inspection";
 
 /** A file name safe in a quoted Content-Disposition value (RFC 6266), plus its UTF-8 form. */
 function attachment(name: string | null, id: string): string {
@@ -19,8 +20,8 @@ function attachment(name: string | null, id: string): string {
 
 /**
  * What the browser console (public/console/, served as static assets) needs beyond the v1 API:
- * which sign-ins the server offers, a Keystone password sign-in, who a token belongs to, and the
- * target of signed download links.
+ * which sign-ins the server offers, a Keystone password sign-in, who a token belongs to, what
+ * content inspection found in an image, and the target of signed download links.
  */
 export function consoleRoutes(deps: AppDeps) {
 	const app = new Hono<AppEnv>();
@@ -49,6 +50,10 @@ export function consoleRoutes(deps: AppDeps) {
 	app.all("/console/api/session", () => {
 		throw methodNotAllowed(["GET", "POST"]);
 	});
+
+	app.get("/console/api/images/:id/inspection", requireToken(), services(deps), async (c) =>
+		c.json({ inspection: await inspectionOf(c.var, c.req.param("id")) }),
+	);
 
 	app.get("/downloads/:id", services(deps), async (c) => {
 		const { image, blob } = await openLinkedDownload(c.var, c.req.param("id"), {

@@ -1,5 +1,7 @@
 import { appWith } from "../helpers/app";
+import { randomBytes } from "../helpers/bytes";
 import { api, errorOf, postJson } from "../helpers/http";
+import { registerActive, registerImage } from "../helpers/images";
 
 const SIGN_IN = { username: "ks-user", password: "ks-password", project: "ks-project" };
 
@@ -98,5 +100,30 @@ describe("the console's API", () => {
 		});
 		expect(res.status).toBe(501);
 		expect((await errorOf(res)).message).toMatch(/sign in with a token/);
+	});
+
+	it("tells what content inspection found, to callers who can see the image", async () => {
+		const queued = await registerImage();
+		const none = await api(`/console/api/images/${queued.id}/inspection`);
+		expect(none.status).toBe(200);
+		expect(await none.json()).toEqual({
+			inspection: {
+				status: "queued",
+				detected_format: null,
+				declared_format: "qcow2",
+				status_reason: null,
+			},
+		});
+		const raw = await registerActive(randomBytes(4096));
+		const found = await api(`/console/api/images/${raw.id}/inspection`);
+		expect(
+			((await found.json()) as { inspection: Record<string, unknown> }).inspection,
+		).toMatchObject({ status: "active", detected_format: "raw", declared_format: "raw" });
+		expect((await api(`/console/api/images/${raw.id}/inspection`, { as: "other" })).status).toBe(
+			404,
+		);
+		expect(
+			(await api(`/console/api/images/${raw.id}/inspection`, { as: "anonymous" })).status,
+		).toBe(401);
 	});
 });

@@ -108,6 +108,43 @@ export const CONSOLE_OPERATIONS: Operation[] = [
 		},
 	},
 	{
+		method: "get",
+		path: "/console/api/images/{id}/inspection",
+		operationId: "getImageInspection",
+		summary: "What content inspection found in an image's bytes",
+		description:
+			"`detected_format` is the format the bytes were recognised as (null before data); `status_reason` says why a killed image was refused.",
+		tags: ["console"],
+		parameters: [IMAGE_ID_PARAMETER],
+		responses: {
+			"200": {
+				description: "The verdict.",
+				headers: requestIdHeader,
+				content: {
+					"application/json": {
+						schema: {
+							type: "object",
+							required: ["inspection"],
+							properties: {
+								inspection: {
+									type: "object",
+									required: ["status", "detected_format", "declared_format", "status_reason"],
+									properties: {
+										status: { type: "string" },
+										detected_format: { type: ["string", "null"] },
+										declared_format: { type: ["string", "null"] },
+										status_reason: { type: ["string", "null"] },
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+			...errors(401, 404),
+		},
+	},
+	{
 		method: "post",
 		path: "/v1/images/{id}/download-link",
 		operationId: "createDownloadLink",
