@@ -9,10 +9,27 @@ describe("the console's API", () => {
 	it("tells which sign-ins are offered, without a token", async () => {
 		const res = await api("/console/api/config", { as: "anonymous" });
 		expect(res.status).toBe(200);
-		expect(await res.json()).toEqual({ sign_in: { token: true, password: true } });
+		expect(await res.json()).toEqual({
+			sign_in: { token: true, password: true },
+			disk_formats: [
+				"ami",
+				"ari",
+				"aki",
+				"vhd",
+				"vhdx",
+				"vmdk",
+				"raw",
+				"qcow2",
+				"vdi",
+				"iso",
+				"ploop",
+			],
+			container_formats: ["ami", "ari", "aki", "bare", "ovf", "ova", "docker"],
+			download_links: true,
+		});
 		const noKeystone = appWith({ vars: { KEYSTONE_URL: "" } });
 		const off = await noKeystone.api("/console/api/config", { as: "anonymous" });
-		expect(await off.json()).toEqual({ sign_in: { token: true, password: false } });
+		expect(await off.json()).toMatchObject({ sign_in: { token: true, password: false } });
 	});
 
 	it("says who a token belongs to, and 401 without one", async () => {
