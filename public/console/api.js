@@ -142,8 +142,11 @@ export function humanDuration(seconds) {
 	return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
+// One formatter for every cell: toLocaleString builds a new one per call, which a page of rows feels.
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
 export function humanTime(iso) {
 	if (!iso) return "—";
 	const date = new Date(iso.endsWith("Z") || iso.includes("+") ? iso : `${iso}Z`);
-	return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+	return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }

@@ -15,6 +15,7 @@ import {
 } from "./api.js";
 import { forget, pendingFor, pendingUploads, sniffFormats, upload } from "./upload.js";
 
+performance.mark("console:start");
 const main = document.getElementById("main");
 const announcer = document.getElementById("announcer");
 let config = {
@@ -225,6 +226,33 @@ function select(id, label, options, value, onchange) {
 	];
 }
 
+function listUrl() {
+	const query = new URLSearchParams({
+		limit: String(listState.limit),
+		sort_key: listState.sort_key,
+		sort_dir: listState.sort_dir,
+	});
+	if (listState.name) query.set("name", listState.name);
+	if (listState.status) query.set("status", listState.status);
+	if (listState.disk_format) query.set("disk_format", listState.disk_format);
+	if (listState.visibility)
+		query.set("is_public", listState.visibility === "public" ? "true" : "false");
+	const marker = listState.markers.at(-1);
+	if (marker) query.set("marker", marker);
+	return `/v1/images/detail?${query}`;
+}
+
+/** The first page is asked for while the modules still load (see the end of this file). */
+let early = null;
+function listPage(url) {
+	if (early?.url === url) {
+		const { answer } = early;
+		early = null;
+		return answer;
+	}
+	return apiJson(url);
+}
+
 async function imagesPage() {
 	const filters = h("form", {
 		class: "filters",
@@ -379,21 +407,9 @@ async function imagesPage() {
 	}
 
 	async function load() {
-		const query = new URLSearchParams({
-			limit: String(listState.limit),
-			sort_key: listState.sort_key,
-			sort_dir: listState.sort_dir,
-		});
-		if (listState.name) query.set("name", listState.name);
-		if (listState.status) query.set("status", listState.status);
-		if (listState.disk_format) query.set("disk_format", listState.disk_format);
-		if (listState.visibility)
-			query.set("is_public", listState.visibility === "public" ? "true" : "false");
-		const marker = listState.markers.at(-1);
-		if (marker) query.set("marker", marker);
 		status.textContent = "Loading…";
 		try {
-			const { images } = await apiJson(`/v1/images/detail?${query}`);
+			const { images } = await listPage(listUrl());
 			// Glance ignores is_public from non-admins (they always see their own and public ones).
 			current = listState.visibility
 				? images.filter((i) => i.is_public === (listState.visibility === "public"))
@@ -985,7 +1001,9 @@ async function uploadPage() {
 							break;
 						case "sending":
 							bar.value = e.total ? e.bytes / e.total : 1;
-							progressText.textContent = `${humanSize(e.bytes)} of ${humanSize(e.total)} · ${humanSize(e.rate)}/s · ${e.bytes >= e.total ? "done" : `about ${humanDuration(e.eta)} left`}`;
+							progressText.textContent = `${humanSize(e.bytes)} of ${humanSize(e.total)} · ${
+								e.rate > 0 ? `${humanSize(e.rate)}/s` : "measuring the rate…"
+							}${e.bytes >= e.total ? "" : e.rate > 0 ? ` · about ${humanDuration(e.eta)} left` : ""}`;
 							phase.textContent = `Sending parts: ${e.parts} of ${e.partCount} stored${e.resumedParts ? ` (resumed: ${e.resumedParts} were already on the server)` : ""}.`;
 							phase.dataset.parts = String(e.parts);
 							phase.dataset.resumed = String(e.resumedParts);
@@ -1115,11 +1133,31 @@ whenSignedOut((message) => {
 });
 addEventListener("hashchange", route);
 
-// The format lists and the Keystone form come from the server's config: a few ms, fetched once.
-fetch("/console/api/config", { cache: "no-store" })
+// The first page of images and the config are fetched side by side: the list does not wait for
+// the config, which only fills the format lists and adds the Keystone form.
+if (session.token && (location.hash === "" || location.hash === "#/")) {
+	const url = listUrl();
+	early = { url, answer: apiJson(url) };
+	early.answer.catch(() => {});
+}
+const configured = fetch("/console/api/config", { cache: "no-store" })
 	.then((res) => (res.ok ? res.json() : null))
 	.then((c) => {
 		if (c) config = c;
 	})
-	.catch(() => {})
-	.finally(route);
+	.catch(() => {});
+if (early) {
+	route();
+	// The list was drawn with the default formats: now offer the server's.
+	configured.then(() => {
+		const formats = document.getElementById("f-format");
+		if (!formats) return;
+		const chosen = formats.value;
+		formats.replaceChildren(
+			h("option", { value: "" }, "Any"),
+			...config.disk_formats.map((f) => h("option", { value: f, selected: f === chosen }, f)),
+		);
+	});
+} else {
+	configured.then(route);
+}

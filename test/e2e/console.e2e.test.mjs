@@ -222,8 +222,8 @@ describe("the web console", {
 		await page.waitForFunction(() =>
 			document.querySelector("#u-progress-text")?.textContent.includes("/s"),
 		);
-		await shot("upload");
 		await firstPart;
+		await shot("upload");
 		await page.reload({ waitUntil: "domcontentloaded" });
 
 		await page.waitForSelector("ul.pending li");
