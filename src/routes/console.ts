@@ -26,9 +26,15 @@ function attachment(name: string | null, id: string): string {
 export function consoleRoutes(deps: AppDeps) {
 	const app = new Hono<AppEnv>();
 
-	app.get("/console/api/config", (c) =>
-		c.json({ sign_in: { token: true, password: c.var.config.keystoneUrl !== null } }),
-	);
+	app.get("/console/api/config", (c) => {
+		const { config } = c.var;
+		return c.json({
+			sign_in: { token: true, password: config.keystoneUrl !== null },
+			disk_formats: [...config.diskFormats],
+			container_formats: [...config.containerFormats],
+			download_links: config.downloadLinkSecret !== null,
+		});
+	});
 
 	app.get("/console/api/session", requireToken(), (c) =>
 		c.json({ session: describeIdentity(c.var.identity) }),
