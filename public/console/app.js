@@ -1137,7 +1137,16 @@ addEventListener("hashchange", route);
 // the config, which only fills the format lists and adds the Keystone form.
 if (session.token && (location.hash === "" || location.hash === "#/")) {
 	const url = listUrl();
-	early = { url, answer: apiJson(url) };
+	const started = window.consoleFirstPage;
+	// A failed early answer is asked again through apiJson, which turns it into words (or signs out).
+	const answer =
+		started?.url === url
+			? started.response.then(
+					(res) => (res.ok ? res.json() : apiJson(url)),
+					() => apiJson(url),
+				)
+			: apiJson(url);
+	early = { url, answer };
 	early.answer.catch(() => {});
 }
 const configured = fetch("/console/api/config", { cache: "no-store" })
