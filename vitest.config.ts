@@ -52,6 +52,7 @@ export default defineConfig(async () => {
 						ACCEPT_UNSIZED_UPLOADS: "true",
 						KEYSTONE_URL: "https://keystone.test:5000",
 						KEYSTONE_SERVICE_TOKEN: "keystone-service-token",
+						DOWNLOAD_LINK_SECRET: "download-link-test-secret",
 					},
 					serviceBindings: { KEYSTONE: "keystone" },
 					workers: [

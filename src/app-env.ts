@@ -1,4 +1,5 @@
 import type { Config } from "./config";
+import type { KeystoneFetcher } from "./deps";
 import type { Identity } from "./domain/identity";
 import type { Env } from "./env";
 import type { MetaForm } from "./http/errors";
@@ -10,6 +11,8 @@ import type { BlobStore } from "./storage/blob-store";
 /** What the middleware puts on each request's context for the routes. */
 export interface AppVariables {
 	requestId: string;
+	/** How Keystone is reached (deps.ts). */
+	keystone: KeystoneFetcher;
 	/** How the request spelled image metadata, once it has been read. */
 	metaForm?: MetaForm;
 	config: Config;

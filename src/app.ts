@@ -10,7 +10,9 @@ import { requireToken } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
 import { services } from "./middleware/services";
+import { consoleRoutes } from "./routes/console";
 import { docsRoutes } from "./routes/docs";
+import { downloadLinkRoutes } from "./routes/download-link";
 import { healthRoutes } from "./routes/health";
 import { imageCollectionRoutes } from "./routes/image-collection";
 import { imageItemRoutes } from "./routes/image-item";
@@ -36,7 +38,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 		},
 	});
 
-	app.use(requestLog(), requestContext());
+	app.use(requestLog(), requestContext(deps));
 	// Public: no token needed.
 	app.route("/", versionRoutes());
 	app.route(
@@ -44,6 +46,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 		docsRoutes(() => app.routes),
 	);
 	app.route("/", healthRoutes(deps.healthProbes));
+	// The console's image inspection and signed downloads reach images like the API does.
+	app.use("/console/api/images/*", services(deps));
+	app.use("/downloads/*", services(deps));
+	app.route("/", consoleRoutes());
 
 	const v1 = new Hono<AppEnv>();
 	v1.use(requireToken(), services(deps));
@@ -52,6 +58,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v1.route("/", imageItemRoutes());
 	v1.route("/", imageMemberRoutes());
 	v1.route("/", uploadSessionRoutes());
+	v1.route("/", downloadLinkRoutes());
 	for (const prefix of VERSION_PREFIXES) app.route(prefix, v1);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));

@@ -25,7 +25,11 @@ export interface AppDeps {
 	/** What GET /healthz calls to reach D1 and R2. */
 	healthProbes: (env: Env) => HealthProbes;
 	sweeperQueries: (env: Env) => SweeperQueries;
+	/** How Keystone is reached: its service binding when there is one, else the network. */
+	keystoneFetcher: (env: Env) => KeystoneFetcher;
 }
+
+export type KeystoneFetcher = (input: string, init: RequestInit) => Promise<Response>;
 
 /** A key no image uses: a HEAD of it is R2's cheapest call (a Class B operation). */
 const R2_PROBE_KEY = "healthz/probe";
@@ -49,6 +53,12 @@ export const defaultDeps: AppDeps = {
 	blobStore: (env) => new R2BlobStore(env.IMAGES),
 	healthProbes: bindingProbes,
 	sweeperQueries: (env) => new D1SweeperQueries(env.DB),
+	keystoneFetcher: (env) => {
+		const binding = env.KEYSTONE;
+		return binding
+			? (input, init) => binding.fetch(input, init)
+			: (input, init) => fetch(input, init);
+	},
 };
 
 /** Defaults, with whatever a caller (a test) overrides. */

@@ -212,6 +212,11 @@ export const settings = v.object({
 	DOCS_ASSETS_URL: baseUrl("where `/docs` loads Swagger UI's script and styles", {
 		defaultText: "the swagger-ui CDN",
 	}),
+	DOWNLOAD_LINK_SECRET: secret(
+		"HMAC key that signs short-lived download links (`POST /v1/images/{id}/download-link`)",
+		"none (download links refused with 501)",
+	),
+	DOWNLOAD_LINK_SECONDS: integer(300, "how long a signed download link stays valid"),
 	REQUEST_LOG: choice(
 		["all", "errors"],
 		"`errors`: log only 5xx answers (each log line costs CPU under load)",
@@ -265,6 +270,10 @@ export const configSchema = v.pipe(
 		publicEndpoint: vars.PUBLIC_ENDPOINT,
 		/** Where /docs loads swagger-ui-dist from; null = the jsDelivr CDN. */
 		docsAssetsUrl: vars.DOCS_ASSETS_URL,
+		/** Signs download links; null = the download-link route answers 501. */
+		downloadLinkSecret: vars.DOWNLOAD_LINK_SECRET,
+		/** A download link's lifetime: short, since anyone holding the link can fetch the image. */
+		downloadLinkSeconds: vars.DOWNLOAD_LINK_SECONDS,
 		/** Which requests get a log line: every one, or only those answered with a 5xx. */
 		requestLog: vars.REQUEST_LOG,
 	})),

@@ -20,15 +20,12 @@ export function requireToken(): MiddlewareHandler<AppEnv> {
 			if (!serviceToken) {
 				throw misconfigured("KEYSTONE_URL is set but KEYSTONE_SERVICE_TOKEN is not.");
 			}
-			const binding = c.env.KEYSTONE;
 			identity = await resolveKeystoneToken(token, {
 				url: config.keystoneUrl,
 				serviceToken,
 				adminRole: config.adminRole,
 				cacheSeconds: config.keystoneCacheSeconds,
-				fetcher: binding
-					? (input, init) => binding.fetch(input, init)
-					: (input, init) => fetch(input, init),
+				fetcher: c.var.keystone,
 				cache: typeof caches === "undefined" ? null : caches.default,
 			});
 		}

@@ -1,16 +1,18 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { loadConfig } from "../config";
+import type { AppDeps } from "../deps";
 
 /**
  * Gives every request its id (`x-openstack-request-id: req-<uuid>`, as Glance did) and parsed
- * configuration, and stamps the id on whatever response comes back, errors included.
+ * configuration and the way to Keystone, and stamps the id on whatever response comes back, errors included.
  */
-export function requestContext(): MiddlewareHandler<AppEnv> {
+export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
 	return async function context(c, next) {
 		const requestId = `req-${crypto.randomUUID()}`;
 		c.set("requestId", requestId);
 		c.set("config", loadConfig(c.env));
+		c.set("keystone", deps.keystoneFetcher(c.env));
 		await next();
 		try {
 			c.res.headers.set("x-openstack-request-id", requestId);

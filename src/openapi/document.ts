@@ -19,6 +19,7 @@ const TAGS = [
 		description:
 			"Extension (not in Glance v1): upload an image larger than one request body as parts.",
 	},
+	{ name: "console", description: "What the browser console at /console/ needs besides the API." },
 	{ name: "versions", description: "Which API versions this server speaks." },
 	{ name: "service", description: "This document, the docs page, and the health check." },
 ];

@@ -139,6 +139,9 @@ function startServer(port, inspectorPort) {
 		// Not the default 9229, which a concurrent `wrangler dev` or vitest run may hold.
 		"--inspector-port",
 		String(inspectorPort),
+		// R2's smallest part, so that the console test's 12 MiB upload really takes several parts.
+		"--var",
+		"UPLOAD_PART_BYTES:5242880",
 		...extraVars(),
 	];
 	fs.writeSync(fd, `$ npx ${args.join(" ")}\n`);
