@@ -10,6 +10,17 @@ export const IMAGE_STATUSES = [
 ] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
+/** Who may see an image (Glance v2; v1's is_public is `visibility === "public"`). */
+export const VISIBILITIES = ["public", "private", "shared", "community"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/**
+ * The visibility a v1 write of is_public means (glance-v2-contract §10, as Glance 16 mapped it):
+ * true → public, false → shared, whatever the image was before.
+ */
+export const visibilityOfIsPublic = (isPublic: boolean): Visibility =>
+	isPublic ? "public" : "shared";
+
 /** An image record as clients see it (contract §3.1, plus Glance v2's multihash fields). */
 export interface Image {
 	id: string;
@@ -48,6 +59,10 @@ export interface StoredImage extends Image {
 	reserved_bytes: number;
 	/** What content inspection found in the bytes (e.g. qcow2, raw, ova); null before data. */
 	detected_format: string | null;
+	/** The v2 view's fields, which v1 records do not show. is_public is derived from visibility. */
+	visibility: Visibility;
+	os_hidden: boolean;
+	tags: string[];
 }
 
 /** What a client asked for, from either the JSON body or the x-image-meta-* headers. */
@@ -67,6 +82,10 @@ export interface ImageMetaInput {
 	status?: string | null;
 	os_hash_algo?: string | null;
 	os_hash_value?: string | null;
+	/** v2 only: set directly (v1 sets is_public, which maps to a visibility). */
+	visibility?: Visibility;
+	os_hidden?: boolean;
+	tags?: string[];
 	/** Property values; null means "remove this property". */
 	properties?: Record<string, string | null>;
 }
@@ -96,6 +115,9 @@ export function publicImage(image: StoredImage): Image {
 		revision: _revision,
 		reserved_bytes: _reserved,
 		detected_format: _detected,
+		visibility: _visibility,
+		os_hidden: _hidden,
+		tags: _tags,
 		...rest
 	} = image;
 	return rest;

@@ -1,7 +1,7 @@
 import type { Identity } from "../domain/identity";
 import type { Image, StoredImage } from "../domain/image";
 import type { TransitionName } from "../domain/lifecycle";
-import type { ListQuery } from "../domain/list-query";
+import type { ListQuery, V2ListQuery } from "../domain/list-query";
 
 /** Thrown by `insert` when the id (live or tombstoned) already exists. */
 export class DuplicateImageError extends Error {
@@ -40,6 +40,8 @@ export type ImageChanges = Partial<
 		| "is_public"
 		| "protected"
 		| "owner"
+		| "visibility"
+		| "os_hidden"
 	>
 >;
 
@@ -100,6 +102,8 @@ export interface ImageRepository {
 		revision: string,
 		changes: ImageChanges,
 		properties: PropertyChanges,
+		/** The image's whole new tag set (v2), or undefined to leave the tags alone. */
+		tags?: readonly string[],
 	): Promise<StoredImage | null>;
 	/**
 	 * Turns the image into a tombstone (the `delete` transition: deleted_at set, memberships
@@ -113,4 +117,9 @@ export interface ImageRepository {
 	 */
 	list(query: ListQuery, who: Identity, detail: true): Promise<StoredImage[]>;
 	list(query: ListQuery, who: Identity, detail: false): Promise<BriefImage[]>;
+	/**
+	 * One page of a v2 list (glance-v2-contract §6) with tags. Refuses when the marker is not a
+	 * live image (invalid) or one the caller cannot see (forbidden).
+	 */
+	listV2(query: V2ListQuery, who: Identity): Promise<StoredImage[]>;
 }

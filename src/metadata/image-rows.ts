@@ -1,4 +1,9 @@
-import type { ImageStatus, StoredImage } from "../domain/image";
+import {
+	type ImageStatus,
+	type StoredImage,
+	type Visibility,
+	visibilityOfIsPublic,
+} from "../domain/image";
 
 /** An `images` row as D1 returns it (booleans are integers). */
 export interface ImageRow {
@@ -23,6 +28,8 @@ export interface ImageRow {
 	revision: string;
 	reserved_bytes: number;
 	detected_format: string | null;
+	visibility: Visibility;
+	os_hidden: number;
 	created_at: string;
 	updated_at: string;
 	deleted_at: string | null;
@@ -59,6 +66,8 @@ export const UPDATABLE_COLUMNS = [
 	"revision",
 	"reserved_bytes",
 	"detected_format",
+	"visibility",
+	"os_hidden",
 ] as const;
 export type UpdatableColumn = (typeof UPDATABLE_COLUMNS)[number];
 
@@ -76,7 +85,11 @@ export function toRowValue(value: unknown): string | number | null {
 	return value as string | number;
 }
 
-export function rowToImage(row: ImageRow, properties: Record<string, string>): StoredImage {
+export function rowToImage(
+	row: ImageRow,
+	properties: Record<string, string>,
+	tags: string[] = [],
+): StoredImage {
 	return {
 		id: row.id,
 		name: row.name,
@@ -104,7 +117,26 @@ export function rowToImage(row: ImageRow, properties: Record<string, string>): S
 		revision: row.revision,
 		reserved_bytes: row.reserved_bytes,
 		detected_format: row.detected_format,
+		visibility: row.visibility,
+		os_hidden: row.os_hidden === 1,
+		tags,
 	};
+}
+
+/**
+ * The columns a change writes, with v1's is_public and v2's visibility kept as one fact
+ * (glance-v2-contract §10): a write of either sets both.
+ */
+export function withVisibilityPair<
+	T extends Partial<Pick<StoredImage, "is_public" | "visibility">>,
+>(changes: T): T {
+	if (changes.visibility !== undefined) {
+		return { ...changes, is_public: changes.visibility === "public" };
+	}
+	if (changes.is_public !== undefined) {
+		return { ...changes, visibility: visibilityOfIsPublic(changes.is_public) };
+	}
+	return changes;
 }
 
 export function propertiesFrom(rows: readonly Pick<PropertyRow, "name" | "value">[]) {

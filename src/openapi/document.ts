@@ -3,6 +3,7 @@ import { IMAGE_OPERATIONS } from "./paths/images";
 import { MEMBER_OPERATIONS } from "./paths/members";
 import { SERVICE_OPERATIONS } from "./paths/service";
 import { UPLOAD_SESSION_OPERATIONS } from "./paths/upload-sessions";
+import { V2_OPERATIONS } from "./paths/v2";
 import type { Json, Operation } from "./types";
 
 /** Every documented route. A route the app serves but this list lacks fails the OpenAPI test. */
@@ -11,6 +12,7 @@ export const OPERATIONS: readonly Operation[] = [
 	...IMAGE_OPERATIONS,
 	...MEMBER_OPERATIONS,
 	...UPLOAD_SESSION_OPERATIONS,
+	...V2_OPERATIONS,
 ];
 
 const DESCRIPTION = `An OpenStack Image API v1 (Glance v1) registry on Cloudflare Workers: metadata in D1, image data in R2.
@@ -27,6 +29,11 @@ const TAGS = [
 		name: "upload sessions",
 		description:
 			"Extension (not in Glance v1): upload an image larger than one request body as parts.",
+	},
+	{
+		name: "images v2",
+		description:
+			"Image API v2 (Glance 25.1's wire) over the same images: JSON records, JSON-patch updates, `/file` data.",
 	},
 	{ name: "versions", description: "Which API versions this server speaks." },
 	{ name: "service", description: "This document, the docs page, and the health check." },

@@ -1,7 +1,7 @@
 /** A JSON object of the OpenAPI document (kept loose: the document is validated as a whole). */
 export type Json = Record<string, unknown>;
 
-export type HttpMethod = "get" | "head" | "post" | "put" | "delete";
+export type HttpMethod = "get" | "head" | "post" | "put" | "delete" | "patch";
 
 /** One documented route: an OpenAPI operation plus where it lives. */
 export interface Operation {

@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { API_VERSIONS, versionDocument, versionsDocument } from "../http/api-versions";
+import { MOUNTED_PREFIXES, versionDocument, versionsDocument } from "../http/api-versions";
 import { VERSIONS_PATH } from "../http/negotiation";
 
 const base = (c: Context<AppEnv>) => c.var.config.publicEndpoint ?? new URL(c.req.url).origin;
@@ -14,13 +14,11 @@ export function versionRoutes() {
 	// keystoneauth discovers a versioned endpoint (`.../v1`) with a GET that carries no token
 	// first, and needs `{"version": {...}}` back; with a token, GET /v1 stays Glance's brief image
 	// list (v1 clients always send one), answered by the v1 routes.
-	for (const version of API_VERSIONS) {
-		for (const prefix of version.prefixes) {
-			app.get(prefix, async (c, next) => {
-				if (c.req.header("x-auth-token")) return next();
-				return c.json(versionDocument(version, base(c)), 200);
-			});
-		}
+	for (const { prefix, version } of MOUNTED_PREFIXES) {
+		app.get(prefix, async (c, next) => {
+			if (c.req.header("x-auth-token")) return next();
+			return c.json(versionDocument(version, base(c)), 200);
+		});
 	}
 	return app;
 }
