@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { getPathNoStrict } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
+import { type AppDeps, withDefaults } from "./deps";
 import { notFound } from "./domain/refusal";
 import { V2_PREFIX, VERSION_PREFIXES, versionNamed } from "./http/api-versions";
 import { renderError } from "./http/errors";
@@ -8,7 +9,7 @@ import { negotiatedPath } from "./http/negotiation";
 import { requireToken } from "./middleware/auth";
 import { requestContext } from "./middleware/request-context";
 import { requestLog } from "./middleware/request-log";
-import { type AppDeps, defaultDeps, services } from "./middleware/services";
+import { services } from "./middleware/services";
 import { docsRoutes } from "./routes/docs";
 import { healthRoutes } from "./routes/health";
 import { imageCollectionRoutes } from "./routes/image-collection";
@@ -27,7 +28,7 @@ const isUnversioned = (segment: string | undefined): segment is string =>
 
 /** Builds the application; tests pass their own deps (e.g. a blob store that fails). */
 export function createApp(overrides: Partial<AppDeps> = {}) {
-	const deps: AppDeps = { ...defaultDeps, ...overrides };
+	const deps = withDefaults(overrides);
 	// Paths the app serves outside every API version; version negotiation leaves them alone.
 	let unversioned: ReadonlySet<string> | undefined;
 	const app: Hono<AppEnv> = new Hono<AppEnv>({

@@ -1,8 +1,7 @@
 import { createApp } from "./app";
 import { loadConfig } from "./config";
+import { type AppDeps, withDefaults } from "./deps";
 import type { Env, VerifyMessage } from "./env";
-import { D1SweeperQueries } from "./metadata/d1-sweeper-queries";
-import { type AppDeps, defaultDeps } from "./middleware/services";
 import { sweep } from "./services/sweeper";
 import { verifyUploadedImage } from "./services/verify-upload";
 
@@ -11,8 +10,8 @@ import { verifyUploadedImage } from "./services/verify-upload";
  * queue, and the periodic sweeper. Tests build one with their own deps.
  */
 export function createWorker(overrides: Partial<AppDeps> = {}) {
-	const deps: AppDeps = { ...defaultDeps, ...overrides };
-	const app = createApp(overrides);
+	const deps = withDefaults(overrides);
+	const app = createApp(deps);
 	const backgroundDeps = (env: Env) => ({
 		images: deps.imageRepository(env),
 		sessions: deps.sessionRepository(env),
@@ -56,7 +55,7 @@ export function createWorker(overrides: Partial<AppDeps> = {}) {
 			env: Env,
 			ctx: ExecutionContext,
 		): Promise<void> {
-			ctx.waitUntil(sweep({ ...backgroundDeps(env), queries: new D1SweeperQueries(env.DB) }));
+			ctx.waitUntil(sweep({ ...backgroundDeps(env), queries: deps.sweeperQueries(env) }));
 		},
 	} satisfies ExportedHandler<Env, VerifyMessage>;
 }

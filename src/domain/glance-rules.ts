@@ -34,17 +34,19 @@ export const HEADER_FIELDS = [
 ] as const;
 export type HeaderField = (typeof HEADER_FIELDS)[number];
 
-export const INTEGER_FIELDS = ["size", "min_disk", "min_ram", "virtual_size"] as const;
-export const BOOLEAN_FIELDS = ["is_public", "protected", "deleted"] as const;
-export const TIMESTAMP_FIELDS = ["created_at", "updated_at", "deleted_at"] as const;
+// The kinds and rules of the record's own fields come from its field table.
+export {
+	ACTIVE_IMMUTABLE_FIELDS,
+	BOOLEAN_FIELDS,
+	INTEGER_FIELDS,
+	READ_ONLY_FIELDS,
+	TIMESTAMP_FIELDS,
+} from "./image-fields";
 
 /** Glance's lenient boolean: these strings (any case) are true, every other string is false. */
 export const TRUE_STRINGS = new Set(["true", "1", "yes", "on", "y", "t"]);
 
-/** Fields no client may change (403 when a different value is sent, no-op when equal). */
-export const READ_ONLY_FIELDS = ["id", "status", "os_hash_algo", "os_hash_value"] as const;
-/** Fields only admins may change once an image is active or deactivated. */
-export const ACTIVE_IMMUTABLE_FIELDS = ["size", "checksum"] as const;
+/** The statuses in which only admins may change the fields marked active-immutable. */
 export const ACTIVE_IMMUTABLE_STATUSES = ["active", "deactivated"] as const;
 
 export const DEFAULT_DISK_FORMATS = [

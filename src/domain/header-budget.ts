@@ -1,5 +1,6 @@
 import { MAX_MIN_VALUE, MESSAGES } from "./glance-rules";
 import type { Image } from "./image";
+import { V1_HEADER_FIELDS } from "./image-fields";
 import { tooLarge } from "./refusal";
 
 /**
@@ -12,28 +13,7 @@ import { tooLarge } from "./refusal";
  */
 
 /** Core fields reported as x-image-meta-* headers, in Glance's order. */
-export const META_RESPONSE_FIELDS = [
-	"id",
-	"name",
-	"status",
-	"status_reason",
-	"size",
-	"virtual_size",
-	"checksum",
-	"os_hash_algo",
-	"os_hash_value",
-	"disk_format",
-	"container_format",
-	"min_disk",
-	"min_ram",
-	"is_public",
-	"owner",
-	"protected",
-	"created_at",
-	"updated_at",
-	"deleted_at",
-	"deleted",
-] as const satisfies readonly (keyof Image)[];
+export const META_RESPONSE_FIELDS = V1_HEADER_FIELDS;
 
 /**
  * All x-image-meta-* header lines together. 128 KiB less this leaves 32 KiB for the status line,

@@ -1,3 +1,5 @@
+import { type ImageColumns, PUBLIC_FIELDS, type PublicField } from "./image-fields";
+
 /** The statuses an image can have through the v1 API (contract §8). */
 export const IMAGE_STATUSES = [
 	"queued",
@@ -21,49 +23,16 @@ export type Visibility = (typeof VISIBILITIES)[number];
 export const visibilityOfIsPublic = (isPublic: boolean): Visibility =>
 	isPublic ? "public" : "shared";
 
-/** An image record as clients see it (contract §3.1, plus Glance v2's multihash fields). */
-export interface Image {
-	id: string;
-	name: string | null;
+/** An image as stored: every column of the field table, plus its properties and (v2) tags. */
+export type StoredImage = Omit<ImageColumns, "status" | "visibility"> & {
 	status: ImageStatus;
-	/** Why an image was killed, in words a user understands; null otherwise. */
-	status_reason: string | null;
-	size: number | null;
-	virtual_size: number | null;
-	checksum: string | null;
-	os_hash_algo: string | null;
-	os_hash_value: string | null;
-	disk_format: string | null;
-	container_format: string | null;
-	min_disk: number;
-	min_ram: number;
-	is_public: boolean;
-	owner: string | null;
-	protected: boolean;
-	created_at: string;
-	updated_at: string;
-	deleted_at: string | null;
-	deleted: boolean;
-	properties: Record<string, string>;
-}
-
-/** An image as stored: the public record plus what never leaves the server. */
-export interface StoredImage extends Image {
-	/** R2 object key reserved for the image's bytes; never exposed except as the r2:// location. */
-	object_key: string;
-	/** When bytes started arriving; the sweeper kills uploads that stall. */
-	upload_started_at: string | null;
-	/** Random token replaced by every change; updates apply only if it is still the one read. */
-	revision: string;
-	/** Bytes an upload in progress holds against the owner's storage quota. */
-	reserved_bytes: number;
-	/** What content inspection found in the bytes (e.g. qcow2, raw, ova); null before data. */
-	detected_format: string | null;
-	/** The v2 view's fields, which v1 records do not show. is_public is derived from visibility. */
 	visibility: Visibility;
-	os_hidden: boolean;
+	properties: Record<string, string>;
 	tags: string[];
-}
+};
+
+/** An image record as clients see it: the stored image less what never leaves the server. */
+export type Image = Pick<StoredImage, PublicField | "properties">;
 
 /** What a client asked for, from either the JSON body or the x-image-meta-* headers. */
 export interface ImageMetaInput {
@@ -109,16 +78,7 @@ export function imageIdOfKey(key: string): string {
 }
 
 export function publicImage(image: StoredImage): Image {
-	const {
-		object_key: _key,
-		upload_started_at: _started,
-		revision: _revision,
-		reserved_bytes: _reserved,
-		detected_format: _detected,
-		visibility: _visibility,
-		os_hidden: _hidden,
-		tags: _tags,
-		...rest
-	} = image;
-	return rest;
+	const out: Record<string, unknown> = { properties: image.properties };
+	for (const field of PUBLIC_FIELDS) out[field] = image[field];
+	return out as Image;
 }

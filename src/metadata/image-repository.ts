@@ -1,5 +1,6 @@
 import type { Identity } from "../domain/identity";
 import type { Image, StoredImage } from "../domain/image";
+import type { CHANGEABLE_FIELDS } from "../domain/image-fields";
 import type { TransitionName } from "../domain/lifecycle";
 import type { ListQuery, V2ListQuery } from "../domain/list-query";
 
@@ -25,24 +26,9 @@ export type BriefImage = Pick<
 	"id" | "name" | "size" | "disk_format" | "container_format" | "checksum"
 >;
 
-/** Columns of an image a metadata update may set. */
+/** Columns of an image a metadata update may set: the changeable fields, the owner, v2's own. */
 export type ImageChanges = Partial<
-	Pick<
-		StoredImage,
-		| "name"
-		| "disk_format"
-		| "container_format"
-		| "size"
-		| "virtual_size"
-		| "checksum"
-		| "min_disk"
-		| "min_ram"
-		| "is_public"
-		| "protected"
-		| "owner"
-		| "visibility"
-		| "os_hidden"
-	>
+	Pick<StoredImage, (typeof CHANGEABLE_FIELDS)[number] | "owner" | "visibility" | "os_hidden">
 >;
 
 /** A transition that took effect. */

@@ -1,40 +1,12 @@
-import {
-	type ImageStatus,
-	type StoredImage,
-	type Visibility,
-	visibilityOfIsPublic,
-} from "../domain/image";
+import { type StoredImage, visibilityOfIsPublic } from "../domain/image";
+import { ALL_FIELDS, BOOLEAN_COLUMNS, UPDATABLE_FIELDS } from "../domain/image-fields";
 
-/** An `images` row as D1 returns it (booleans are integers). */
-export interface ImageRow {
-	id: string;
-	name: string | null;
-	status: ImageStatus;
-	size: number | null;
-	virtual_size: number | null;
-	checksum: string | null;
-	os_hash_algo: string | null;
-	os_hash_value: string | null;
-	disk_format: string | null;
-	container_format: string | null;
-	min_disk: number;
-	min_ram: number;
-	is_public: number;
-	owner: string | null;
-	protected: number;
-	object_key: string;
-	status_reason: string | null;
-	upload_started_at: string | null;
-	revision: string;
-	reserved_bytes: number;
-	detected_format: string | null;
-	visibility: Visibility;
-	os_hidden: number;
-	created_at: string;
-	updated_at: string;
-	deleted_at: string | null;
-	deleted: number;
-}
+/** An `images` row as D1 returns it: the field table's columns, booleans as integers. */
+export type ImageRow = {
+	[K in keyof StoredImage as K extends "properties" | "tags"
+		? never
+		: K]: StoredImage[K] extends boolean ? number : StoredImage[K];
+};
 
 export interface PropertyRow {
 	image_id: string;
@@ -43,41 +15,10 @@ export interface PropertyRow {
 }
 
 /** Columns a guarded update may set, in a fixed order (never built from client input). */
-export const UPDATABLE_COLUMNS = [
-	"name",
-	"status",
-	"size",
-	"virtual_size",
-	"checksum",
-	"os_hash_algo",
-	"os_hash_value",
-	"disk_format",
-	"container_format",
-	"min_disk",
-	"min_ram",
-	"is_public",
-	"owner",
-	"protected",
-	"status_reason",
-	"upload_started_at",
-	"updated_at",
-	"deleted_at",
-	"deleted",
-	"revision",
-	"reserved_bytes",
-	"detected_format",
-	"visibility",
-	"os_hidden",
-] as const;
+export const UPDATABLE_COLUMNS = UPDATABLE_FIELDS;
 export type UpdatableColumn = (typeof UPDATABLE_COLUMNS)[number];
 
-export const IMAGE_COLUMNS = [
-	"id",
-	...UPDATABLE_COLUMNS.filter((c) => c !== "updated_at"),
-	"object_key",
-	"created_at",
-	"updated_at",
-] as const;
+export const IMAGE_COLUMNS = ALL_FIELDS;
 
 export function toRowValue(value: unknown): string | number | null {
 	if (value === undefined || value === null) return null;
@@ -85,42 +26,19 @@ export function toRowValue(value: unknown): string | number | null {
 	return value as string | number;
 }
 
+const BOOLEANS: ReadonlySet<string> = new Set(BOOLEAN_COLUMNS);
+
 export function rowToImage(
 	row: ImageRow,
 	properties: Record<string, string>,
 	tags: string[] = [],
 ): StoredImage {
-	return {
-		id: row.id,
-		name: row.name,
-		status: row.status,
-		size: row.size,
-		virtual_size: row.virtual_size,
-		checksum: row.checksum,
-		os_hash_algo: row.os_hash_algo,
-		os_hash_value: row.os_hash_value,
-		disk_format: row.disk_format,
-		container_format: row.container_format,
-		min_disk: row.min_disk,
-		min_ram: row.min_ram,
-		is_public: row.is_public === 1,
-		owner: row.owner,
-		protected: row.protected === 1,
-		created_at: row.created_at,
-		updated_at: row.updated_at,
-		deleted_at: row.deleted_at,
-		deleted: row.deleted === 1,
-		properties,
-		object_key: row.object_key,
-		status_reason: row.status_reason,
-		upload_started_at: row.upload_started_at,
-		revision: row.revision,
-		reserved_bytes: row.reserved_bytes,
-		detected_format: row.detected_format,
-		visibility: row.visibility,
-		os_hidden: row.os_hidden === 1,
-		tags,
-	};
+	const image: Record<string, unknown> = { properties, tags };
+	for (const column of ALL_FIELDS) {
+		const value = row[column];
+		image[column] = BOOLEANS.has(column) ? value === 1 : value;
+	}
+	return image as StoredImage;
 }
 
 /**

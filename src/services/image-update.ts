@@ -9,6 +9,7 @@ import {
 import { checkHeaderBudget } from "../domain/header-budget";
 import type { Identity } from "../domain/identity";
 import type { ImageMetaInput, StoredImage } from "../domain/image";
+import { CHANGEABLE_FIELDS } from "../domain/image-fields";
 import { HOLDING_BYTES, LIFECYCLE } from "../domain/lifecycle";
 import { conflict, forbidden, invalid } from "../domain/refusal";
 import { applyFormatRules, canonicalUuid, checkDeclaredSize } from "../domain/validate-image-meta";
@@ -26,20 +27,6 @@ export interface UpdateDeps {
 	config: Config;
 	identity: Identity;
 }
-
-/** The metadata fields a PUT may change; everything else is read-only or ignored. */
-const CHANGEABLE = [
-	"name",
-	"disk_format",
-	"container_format",
-	"size",
-	"virtual_size",
-	"checksum",
-	"min_disk",
-	"min_ram",
-	"is_public",
-	"protected",
-] as const;
 
 const ACTIVE_IMMUTABLE_STATUS_SET: ReadonlySet<string> = new Set(ACTIVE_IMMUTABLE_STATUSES);
 
@@ -88,7 +75,7 @@ export async function updateImageMetadata(
 	checkRelabel(image, meta, config);
 
 	const changes: ImageChanges = {};
-	for (const field of CHANGEABLE) {
+	for (const field of CHANGEABLE_FIELDS) {
 		if (meta[field] !== undefined) Object.assign(changes, { [field]: meta[field] });
 	}
 	// Glance: min_* and booleans are never null; an empty header leaves them as they were.
