@@ -108,9 +108,8 @@ export function imageSchemaProperties(formats: FormatPolicy): Record<string, Jso
 		},
 		self: readOnlyString("An image self url"),
 		file: readOnlyString("An image file url"),
-		stores: readOnlyString(
-			"Store in which image data resides.  Only present when the operator has enabled multiple stores.",
-		),
+		// No `stores`: Glance lists it only with multiple stores, and glanceclient's
+		// image-create-via-import would get two --stores options from it and refuse to start.
 		schema: readOnlyString("An image schema url"),
 		locations: {
 			type: "array",
