@@ -15,9 +15,9 @@ export const OPERATIONS: readonly Operation[] = [
 	...V2_OPERATIONS,
 ];
 
-const DESCRIPTION = `An OpenStack Image API v1 (Glance v1) registry on Cloudflare Workers: metadata in D1, image data in R2.
+const DESCRIPTION = `An OpenStack Image API v1 (Glance v1) and v2 registry on Cloudflare Workers: metadata in D1, image data in R2. Both APIs serve the same images.
 
-- Every \`/v1\` route needs an \`X-Auth-Token\`; \`/v1.0\` and \`/v1.1\` are aliases of \`/v1\`.
+- Every \`/v1\` and \`/v2\` route needs an \`X-Auth-Token\`; \`/v1.0\` and \`/v1.1\` are aliases of \`/v1\`, every listed v2 minor (\`/v2.3\`) of \`/v2\`.
 - Errors are JSON: \`{"error": {"code", "title", "message", "field"?}}\` (HEAD answers carry no body).
 - Every response carries \`x-openstack-request-id\`, which the service's logs record.
 - Where glance-edge differs from Glance v1 on purpose: registration without data answers 202 with the reserved \`r2://\` location; JSON registration is accepted; SHA-512 (\`os_hash_value\`) next to MD5; \`Range\` downloads; external sources (\`copy_from\`, \`location\`) are refused.`;

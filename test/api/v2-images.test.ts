@@ -224,3 +224,47 @@ describe("v2 routes and methods", () => {
 		expect((await api("/v2.8/images")).status).toBe(300);
 	});
 });
+
+describe("one image, two views (glance-v2-contract §10)", () => {
+	it("maps a v1 write of is_public to a visibility; v1 requests without it leave it alone", async () => {
+		const image = await createV2({ visibility: "private" });
+		const name = await api(`/v1/images/${image.id}`, {
+			method: "PUT",
+			headers: { "x-image-meta-name": "renamed", "x-glance-registry-purge-props": "false" },
+		});
+		expect(name.status).toBe(200);
+		expect((await showV2(image.id)).visibility).toBe("private");
+		const res = await api(`/v1/images/${image.id}`, {
+			method: "PUT",
+			headers: { "x-image-meta-is_public": "false", "x-glance-registry-purge-props": "false" },
+		});
+		expect(res.status).toBe(200);
+		expect((await showV2(image.id)).visibility).toBe("shared");
+	});
+
+	it("gives a v1 member no access once the image is private", async () => {
+		const v1 = await registerImage();
+		const add = await api(`/v1/images/${v1.id}/members/tenant-b`, { method: "PUT" });
+		expect(add.status).toBe(204);
+		expect((await api(`/v2/images/${v1.id}`, { as: "other" })).status).toBe(200);
+		const patch = await api(`/v2/images/${v1.id}`, {
+			method: "PATCH",
+			headers: { "content-type": "application/openstack-images-v2.1-json-patch" },
+			body: JSON.stringify([{ op: "replace", path: "/visibility", value: "private" }]),
+		});
+		expect(patch.status).toBe(200);
+		expect((await api(`/v2/images/${v1.id}`, { as: "other" })).status).toBe(404);
+		expect((await api(`/v1/images/${v1.id}`, { method: "HEAD", as: "other" })).status).toBe(404);
+		const list = await api("/v1/images", { as: "other" });
+		const ids = ((await list.json()) as { images: { id: string }[] }).images.map((i) => i.id);
+		expect(ids).not.toContain(v1.id);
+	});
+
+	it("keeps v1 records free of the v2 view's fields", async () => {
+		const image = await createV2({ name: "v", tags: ["t"], os_hidden: true });
+		const res = await api(`/v1/images/${image.id}`, { headers: { accept: "application/json" } });
+		const record = ((await res.json()) as { image: Record<string, unknown> }).image;
+		for (const key of ["visibility", "os_hidden", "tags"]) expect(record).not.toHaveProperty(key);
+		expect(record.is_public).toBe(false);
+	});
+});
