@@ -181,6 +181,13 @@ describe("DELETE /v2/images/{id}", () => {
 		await expectInvariants();
 	});
 
+	it("refuses a member of a shared image with 403, as Glance v2 does (v1 answers 404)", async () => {
+		const v1 = await registerImage();
+		expect((await api(`/v1/images/${v1.id}/members/tenant-b`, { method: "PUT" })).status).toBe(204);
+		expect((await api(`/v2/images/${v1.id}`, { method: "DELETE", as: "other" })).status).toBe(403);
+		expect((await api(`/v1/images/${v1.id}`, { method: "DELETE", as: "other" })).status).toBe(404);
+	});
+
 	it("refuses a protected image (403) and a non-owner (403 or 404)", async () => {
 		const image = await createV2({ protected: true });
 		const res = await api(`/v2/images/${image.id}`, { method: "DELETE" });

@@ -74,7 +74,7 @@ export function v2ImageRoutes() {
 	});
 	app.delete("/images/:id", async (c) => {
 		refuseBody(c.req.raw);
-		await deleteImage(c.var, c.req.param("id"));
+		await deleteImage(c.var, c.req.param("id"), { v2: true });
 		return noContent();
 	});
 	app.all("/images/:id", () => {
