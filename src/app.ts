@@ -43,7 +43,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	app.use(requestLog(), requestContext());
 	// Public: no token needed.
 	app.route("/", versionRoutes());
-	app.route("/", docsRoutes());
+	app.route(
+		"/",
+		docsRoutes(() => app.routes),
+	);
 	app.route("/", healthRoutes(deps.healthProbes));
 
 	const v1 = new Hono<AppEnv>();

@@ -205,6 +205,10 @@ export const settings = v.object({
 	STALE_UPLOAD_SECONDS: integer(21_600, "an image `saving` for longer is killed by the sweeper"),
 	VMDK_ALLOWED_TYPES: vmdkTypes("VMDK subtypes accepted (`none`: no VMDK)"),
 	REQUIRE_IMAGE_FORMAT_MATCH: boolean(true, "refuse bytes that are not the declared `disk_format`"),
+	ACCEPT_UNSIZED_UPLOADS: boolean(
+		false,
+		"accept a chunked upload that declares neither size nor checksum (see Known limitations)",
+	),
 	DOCS_ASSETS_URL: baseUrl("where `/docs` loads Swagger UI's script and styles", {
 		defaultText: "the swagger-ui CDN",
 	}),
@@ -252,6 +256,11 @@ export const configSchema = v.pipe(
 		vmdkAllowedTypes: vars.VMDK_ALLOWED_TYPES,
 		/** Refuse image data that is not the declared disk_format (safety checks apply regardless). */
 		requireFormatMatch: vars.REQUIRE_IMAGE_FORMAT_MATCH,
+		/**
+		 * Take a body of unknown length with nothing to check it against. Where a proxy turns a
+		 * client's hang-up into a clean end of body, such an upload would become a truncated image.
+		 */
+		acceptUnsizedUploads: vars.ACCEPT_UNSIZED_UPLOADS,
 		/** Base URL used in Location headers and the versions document; null = the request's origin. */
 		publicEndpoint: vars.PUBLIC_ENDPOINT,
 		/** Where /docs loads swagger-ui-dist from; null = the jsDelivr CDN. */

@@ -160,6 +160,8 @@ export const MESSAGES = {
 		`Property '${key}' would be an x-image-meta-* header line of more than ${max} bytes, which glanceclient (Python's http.client) cannot read; property values are percent-encoded outside printable ASCII.`,
 	tooManyPropertyHeaders: (attempted: number, max: number) =>
 		`An image may have at most ${max} properties so that clients can read the image's headers (glanceclient reads at most 100 header lines). Attempted: ${attempted}`,
+	unsizedUpload:
+		"This upload has no Content-Length and declares neither a size nor a checksum, so a client that stops sending half-way could not be told from one that finished. Declare x-image-meta-size (glanceclient: --size, or --file instead of a pipe) or x-image-meta-checksum, or use an upload session.",
 	tooManyParts: (partSize: number) =>
 		`An upload of unknown length is limited to 10000 parts of ${partSize} bytes; send Content-Length or x-image-meta-size.`,
 } as const;

@@ -2,8 +2,6 @@ import type * as v from "valibot";
 import { titleOf } from "../http/errors";
 import { CreateImageJsonSchema } from "../schemas/image-meta";
 import { ReplaceMembersSchema } from "../schemas/members";
-import { OpenSessionSchema } from "../schemas/upload-session";
-import { jsonSchemaOf } from "./json-schema";
 import {
 	BriefListOrVersionSchema,
 	BriefListSchema,
@@ -18,7 +16,9 @@ import {
 	UploadedPartSchema,
 	UploadSessionSchema,
 	VersionsSchema,
-} from "./schemas";
+} from "../schemas/responses";
+import { OpenSessionSchema } from "../schemas/upload-session";
+import { jsonSchemaOf } from "./json-schema";
 import type { Json } from "./types";
 
 /** Every named schema of the document, from the valibot schemas that validate or answer. */
@@ -127,6 +127,34 @@ export function headErrors(...statuses: ErrorStatus[]): Record<string, Json> {
 }
 
 export const requestIdHeader = { "x-openstack-request-id": REQUEST_ID_HEADER };
+
+/** Image data, as a request or response body. */
+export const OCTET_STREAM = {
+	"application/octet-stream": {
+		schema: { type: "string", contentMediaType: "application/octet-stream" },
+	},
+};
+
+/** On the requests that may carry image data (registration and update). */
+export const CONTENT_LENGTH = {
+	name: "Content-Length",
+	in: "header",
+	required: false,
+	description:
+		"Length of the image data. Without it (chunked), send x-image-meta-size, or the data is stored in parts of UPLOAD_PART_BYTES. Over MAX_REQUEST_BYTES → 413.",
+	schema: { type: "integer", minimum: 0 },
+};
+
+/** openstacksdk's `{"image": {...}}`, where any key that is not a field is a property. */
+const SDK_ENVELOPE = {
+	type: "object",
+	properties: { image: { type: "object", additionalProperties: true } },
+	required: ["image"],
+	additionalProperties: false,
+};
+
+/** The JSON form of an image's metadata (registration and update): bare or in the envelope. */
+export const IMAGE_JSON_SCHEMA = { anyOf: [ref("CreateImage"), SDK_ENVELOPE] };
 
 export const IMAGE_ID_PARAMETER = { $ref: "#/components/parameters/ImageId" };
 export const MEMBER_PARAMETER = { $ref: "#/components/parameters/Member" };

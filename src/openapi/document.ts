@@ -1,19 +1,8 @@
+import type { RouterRoute } from "hono/types";
+import { API_VERSIONS } from "../http/api-versions";
 import { components } from "./components";
-import { IMAGE_OPERATIONS } from "./paths/images";
-import { MEMBER_OPERATIONS } from "./paths/members";
-import { SERVICE_OPERATIONS } from "./paths/service";
-import { UPLOAD_SESSION_OPERATIONS } from "./paths/upload-sessions";
-import { V2_OPERATIONS } from "./paths/v2";
-import type { Json, Operation } from "./types";
-
-/** Every documented route. A route the app serves but this list lacks fails the OpenAPI test. */
-export const OPERATIONS: readonly Operation[] = [
-	...SERVICE_OPERATIONS,
-	...IMAGE_OPERATIONS,
-	...MEMBER_OPERATIONS,
-	...UPLOAD_SESSION_OPERATIONS,
-	...V2_OPERATIONS,
-];
+import { carriedBy } from "./describe";
+import type { Json } from "./types";
 
 const DESCRIPTION = `An OpenStack Image API v1 (Glance v1) and v2 registry on Cloudflare Workers: metadata in D1, image data in R2. Both APIs serve the same images.
 
@@ -39,13 +28,53 @@ const TAGS = [
 	{ name: "service", description: "This document, the docs page, and the health check." },
 ];
 
-/** The OpenAPI 3.1 document, built from the route table and the valibot schemas. */
-export function openApiDocument(serverUrl: string): Json {
+/** Prefixes that serve a version's routes again under another name (`/v1.0` for `/v1`). */
+const ALIASES = API_VERSIONS.flatMap((version) =>
+	version.prefixes.filter((p) => p !== version.self),
+);
+const isAlias = (path: string) => ALIASES.some((a) => path === a || path.startsWith(`${a}/`));
+
+const VERSION_ROOTS = new Set(API_VERSIONS.map((version) => version.self));
+
+/**
+ * Hono's `:id` as OpenAPI's `{id}`; a version's root as `/v1/`, the URL the versions document
+ * links to (Hono joins the prefix and a sub-app's `/` into `/v1`).
+ */
+const templated = (path: string) =>
+	VERSION_ROOTS.has(path) ? `${path}/` : path.replace(/:(\w+)/g, "{$1}");
+
+/**
+ * The operations the app's routes carry (describe() / describeHead() beside each handler), by
+ * path and method. An all-method route is filed under `get`: such a route is either a path Glance
+ * answered for every method, where GET is the one to call, or a 405 fallback, which carries no
+ * description.
+ */
+export function routeOperations(
+	routes: readonly RouterRoute[],
+): Record<string, Record<string, Json>> {
 	const paths: Record<string, Record<string, Json>> = {};
-	for (const { method, path, public: isPublic, ...operation } of OPERATIONS) {
+	for (const route of routes) {
+		const carried = carriedBy(route);
+		if (!carried || isAlias(route.path)) continue;
+		const method = carried.head
+			? "head"
+			: route.method === "ALL"
+				? "get"
+				: route.method.toLowerCase();
+		const path = templated(route.path);
 		paths[path] ??= {};
-		paths[path][method] = isPublic ? { ...operation, security: [] } : operation;
+		// Two descriptions of one operation would silently hide one of them.
+		if (paths[path][method]) throw new Error(`${method.toUpperCase()} ${path} is described twice`);
+		paths[path][method] = { ...carried.operation };
 	}
+	return paths;
+}
+
+/** The OpenAPI 3.1 document, from the operations the routes carry and the valibot schemas. */
+export function openApiDocument(
+	serverUrl: string,
+	paths: Record<string, Record<string, Json>>,
+): Json {
 	return {
 		openapi: "3.1.0",
 		info: {

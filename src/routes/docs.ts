@@ -1,8 +1,10 @@
 import { SwaggerUI } from "@hono/swagger-ui";
 import { Hono } from "hono";
 import { html, raw } from "hono/html";
+import type { RouterRoute } from "hono/types";
 import type { AppEnv } from "../app-env";
-import { openApiDocument } from "../openapi/document";
+import { describe } from "../openapi/describe";
+import { openApiDocument, routeOperations } from "../openapi/document";
 
 /** The swagger-ui-dist release loaded from the default CDN (the one the page was checked with). */
 const SWAGGER_UI_VERSION = "5.35.0";
@@ -12,20 +14,50 @@ const FALLBACK = `window.addEventListener("load", () => {
 	if (typeof window.SwaggerUIBundle === "undefined") document.getElementById("docs-fallback").hidden = false;
 });`;
 
+const getOpenApiDoc = describe({
+	operationId: "getOpenApi",
+	summary: "This document (OpenAPI 3.1)",
+	tags: ["service"],
+	security: [],
+	responses: {
+		"200": {
+			description: "The OpenAPI document.",
+			content: { "application/json": { schema: { type: "object" } } },
+		},
+	},
+});
+
+const getDocsDoc = describe({
+	operationId: "getDocs",
+	summary: "Interactive API documentation (Swagger UI)",
+	tags: ["service"],
+	security: [],
+	responses: {
+		"200": {
+			description: "An HTML page rendering /openapi.json.",
+			content: { "text/html": { schema: { type: "string" } } },
+		},
+	},
+});
+
 /**
  * `GET /openapi.json` and `GET /docs` (Swagger UI), both public. The page loads Swagger UI's
  * script and stylesheet from `DOCS_ASSETS_URL`, a base URL under which `swagger-ui-dist/` is
  * served (a copy of the npm package on a host of yours); without it, from the jsDelivr CDN.
+ * The document is made of the descriptions the app's `routes` carry.
  */
-export function docsRoutes() {
+export function docsRoutes(routes: () => readonly RouterRoute[]) {
 	const app = new Hono<AppEnv>();
+	// Collected on first use: by then every route is registered, and none is added later.
+	let operations: ReturnType<typeof routeOperations> | undefined;
 
-	app.get("/openapi.json", (c) => {
+	app.get("/openapi.json", getOpenApiDoc, (c) => {
 		const base = c.var.config.publicEndpoint ?? new URL(c.req.url).origin;
-		return c.json(openApiDocument(base));
+		operations ??= routeOperations(routes());
+		return c.json(openApiDocument(base, operations));
 	});
 
-	app.get("/docs", (c) => {
+	app.get("/docs", getDocsDoc, (c) => {
 		const assets = c.var.config.docsAssetsUrl;
 		const ui = SwaggerUI({
 			url: "/openapi.json",

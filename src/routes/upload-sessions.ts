@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
 import { methodNotAllowed } from "../http/errors";
 import { imageDataOf } from "../http/image-data";
-import { mediaType, readJsonBody } from "../http/json-body";
-import { parseOrThrow } from "../http/validate";
+import { mediaType } from "../http/json-body";
+import { validJson } from "../http/validate";
+import { errors, IMAGE_ID_PARAMETER, jsonContent, requestIdHeader } from "../openapi/components";
+import { describe } from "../openapi/describe";
 import { OpenSessionSchema } from "../schemas/upload-session";
 import {
 	abortSession,
@@ -16,6 +17,122 @@ import {
 } from "../services/upload-sessions";
 import { imageJson } from "./image-responses";
 
+/*
+ * How a route is documented (every route file follows it): its OpenAPI operation is a
+ * `describe({...})` constant named after the operationId, mounted before the handler, next to
+ * the body validator if the route has one:
+ *
+ *     app.post(path, openUploadSessionDoc, validJson(OpenSessionSchema), async (c) => ...);
+ *
+ * /openapi.json collects these from the app's routes (openapi/document.ts); a route without one
+ * fails test/api/openapi.test.ts. `security: []` marks a route that needs no token; schemas are
+ * `jsonContent("<name>")`, a name from openapi/components.ts's SCHEMAS (the same valibot schema
+ * the validator runs, or the response schema the API tests parse real answers with); `errors()`
+ * lists the shared error answers. A HEAD served by a GET handler takes describeHead({...}).
+ */
+
+/** Request-body examples; the API tests send each one and expect a 2xx. */
+const OPEN_SESSION_EXAMPLES = {
+	sizeOnly: { summary: "A 40 GiB image", value: { size: 42949672960 } },
+};
+
+const PART_NUMBER = {
+	name: "n",
+	in: "path",
+	required: true,
+	description: "The part number, from 1 to part_count.",
+	schema: { type: "integer", minimum: 1, maximum: 10000 },
+};
+
+const openUploadSessionDoc = describe({
+	operationId: "openUploadSession",
+	summary: "Start a multipart upload of a queued image (extension)",
+	description:
+		"For images larger than the edge's request limit (MAX_REQUEST_BYTES). The answer gives `part_size` and `part_count`: PUT each part (any order, in parallel, resumable), then POST `complete`. The image's owner and its storage quota are checked here.",
+	tags: ["upload sessions"],
+	parameters: [IMAGE_ID_PARAMETER],
+	requestBody: {
+		required: true,
+		content: jsonContent("OpenUploadSession", { examples: OPEN_SESSION_EXAMPLES }),
+	},
+	responses: {
+		"201": {
+			description: "The session is open.",
+			headers: requestIdHeader,
+			content: jsonContent("UploadSession"),
+		},
+		...errors(400, 401, 403, 404, 409, 413, 503),
+	},
+});
+
+const getUploadSessionDoc = describe({
+	operationId: "getUploadSession",
+	summary: "The session and which parts are stored (to resume)",
+	tags: ["upload sessions"],
+	parameters: [IMAGE_ID_PARAMETER],
+	responses: {
+		"200": {
+			description: "The session.",
+			headers: requestIdHeader,
+			content: jsonContent("UploadSession"),
+		},
+		...errors(401, 404),
+	},
+});
+
+const abortUploadSessionDoc = describe({
+	operationId: "abortUploadSession",
+	summary: "Abort the session; the image stays queued",
+	tags: ["upload sessions"],
+	parameters: [IMAGE_ID_PARAMETER],
+	responses: {
+		"204": { description: "Aborted (no body).", headers: requestIdHeader },
+		...errors(401, 404, 409),
+	},
+});
+
+const uploadPartDoc = describe({
+	operationId: "uploadPart",
+	summary: "Store one part (re-sending a part replaces it)",
+	description:
+		"The body is exactly `part_size` bytes (the last part: the remainder), as `application/octet-stream`.",
+	tags: ["upload sessions"],
+	parameters: [IMAGE_ID_PARAMETER, PART_NUMBER],
+	requestBody: {
+		required: true,
+		content: {
+			"application/octet-stream": {
+				schema: { type: "string", contentMediaType: "application/octet-stream" },
+			},
+		},
+	},
+	responses: {
+		"200": {
+			description: "The part is stored.",
+			headers: requestIdHeader,
+			content: jsonContent("UploadedPart"),
+		},
+		...errors(400, 401, 404, 409, 503),
+	},
+});
+
+const completeUploadSessionDoc = describe({
+	operationId: "completeUploadSession",
+	summary: "Assemble the parts; verification runs in the background",
+	description:
+		"Every part must be stored (400 lists the missing ones). The image becomes `saving`; poll HEAD until it is `active` (or `killed`, with the reason, if size, checksums or content checks fail).",
+	tags: ["upload sessions"],
+	parameters: [IMAGE_ID_PARAMETER],
+	responses: {
+		"202": {
+			description: "Assembled; being verified.",
+			headers: requestIdHeader,
+			content: jsonContent("ImageEnvelope"),
+		},
+		...errors(400, 401, 404, 409, 503),
+	},
+});
+
 /**
  * The upload-session extension (not part of Glance v1): an image larger than one request body
  * is sent as numbered parts, in any order and in parallel, then verified in the background.
@@ -24,16 +141,14 @@ export function uploadSessionRoutes() {
 	const app = new Hono<AppEnv>();
 	const base = "/images/:id/upload-session";
 
-	app.post(base, async (c) => {
-		const body = parseOrThrow(
-			OpenSessionSchema,
-			await readJsonBody(c.req.raw, MAX_JSON_BODY_BYTES),
-		);
-		const session = await openSession(c.var, c.req.param("id"), body);
+	app.post(base, openUploadSessionDoc, validJson(OpenSessionSchema), async (c) => {
+		const session = await openSession(c.var, c.req.param("id"), c.req.valid("json"));
 		return c.json({ session }, 201);
 	});
-	app.get(base, async (c) => c.json({ session: await readSession(c.var, c.req.param("id")) }));
-	app.delete(base, async (c) => {
+	app.get(base, getUploadSessionDoc, async (c) =>
+		c.json({ session: await readSession(c.var, c.req.param("id")) }),
+	);
+	app.delete(base, abortUploadSessionDoc, async (c) => {
 		await abortSession(c.var, c.req.param("id"));
 		return new Response(null, { status: 204 });
 	});
@@ -41,7 +156,7 @@ export function uploadSessionRoutes() {
 		throw methodNotAllowed(["GET", "POST", "DELETE"]);
 	});
 
-	app.put(`${base}/parts/:n`, async (c) => {
+	app.put(`${base}/parts/:n`, uploadPartDoc, async (c) => {
 		if (mediaType(c.req.header("content-type")) !== "application/octet-stream") {
 			throw invalid("Content-Type must be application/octet-stream", "Content-Type");
 		}
@@ -53,7 +168,7 @@ export function uploadSessionRoutes() {
 		throw methodNotAllowed(["PUT"]);
 	});
 
-	app.post(`${base}/complete`, async (c) =>
+	app.post(`${base}/complete`, completeUploadSessionDoc, async (c) =>
 		imageJson(c, await completeSession(c.var, c.req.param("id")), 202),
 	);
 	app.all(`${base}/complete`, () => {

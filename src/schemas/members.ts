@@ -1,6 +1,7 @@
 import * as v from "valibot";
-import { MAX_MEMBER_ID_LENGTH, pythonTruthy } from "../domain/glance-rules";
+import { MAX_MEMBER_ID_LENGTH, MEMBER_MESSAGES, pythonTruthy } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
+import type { IssueRefusal } from "../http/validate";
 import { wellFormed } from "./image-meta";
 
 /** A member id, wherever it is sent: the replace body's member_id or a route's {member}. */
@@ -42,6 +43,12 @@ export const ReplaceMembersSchema = v.object(
 	},
 	"the body must be an object with a memberships list",
 );
+
+/** Glance's one message for a bad memberships body, with the issue and its path inside it. */
+export const refuseMemberships: IssueRefusal = (issue) => {
+	const field = v.getDotPath(issue) ?? "memberships";
+	return invalid(MEMBER_MESSAGES.invalidMemberships(`${field}: ${issue.message}`), field);
+};
 
 /**
  * `PUT /v1/images/{id}/members/{member}` body. The v1 API looked only at `member.can_share`;

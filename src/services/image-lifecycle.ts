@@ -37,11 +37,7 @@ async function discardBytes(
 	image: StoredImage,
 	uploadId: string | null,
 ): Promise<void> {
-	try {
-		if (uploadId) await deps.blobs.resumeMultipart(image.object_key, uploadId).abort();
-	} catch (err) {
-		log("error", "could not abort a multipart upload", { image_id: image.id, error: String(err) });
-	}
+	if (uploadId) await abortMultipart(deps, image, uploadId);
 	try {
 		await deps.blobs.delete(image.object_key);
 	} catch (err) {
@@ -49,6 +45,18 @@ async function discardBytes(
 			image_id: image.id,
 			error: String(err),
 		});
+	}
+}
+
+async function abortMultipart(
+	deps: LifecycleDeps,
+	image: StoredImage,
+	uploadId: string,
+): Promise<void> {
+	try {
+		await deps.blobs.resumeMultipart(image.object_key, uploadId).abort();
+	} catch (err) {
+		log("error", "could not abort a multipart upload", { image_id: image.id, error: String(err) });
 	}
 }
 
@@ -146,7 +154,7 @@ export class ImageLifecycle {
 	 */
 	async abandonSession(image: StoredImage): Promise<void> {
 		const uploadId = await this.deps.sessions.close(image.id);
-		if (uploadId) await this.abortMultipart(image, uploadId);
+		if (uploadId) await abortMultipart(this.deps, image, uploadId);
 	}
 
 	/** The image becomes a tombstone, then its bytes go. Null when the guard did not hold. */
@@ -174,17 +182,5 @@ export class ImageLifecycle {
 	private async discardIfDead(image: StoredImage): Promise<void> {
 		const now = await this.deps.images.find(image.id, null);
 		if (!now || isDead(now.image.status)) await discardBytes(this.deps, image, null);
-	}
-
-	private async abortMultipart(image: StoredImage, uploadId: string): Promise<void> {
-		await this.deps.blobs
-			.resumeMultipart(image.object_key, uploadId)
-			.abort()
-			.catch((err) =>
-				log("error", "could not abort a multipart upload", {
-					image_id: image.id,
-					error: String(err),
-				}),
-			);
 	}
 }

@@ -61,7 +61,12 @@ export const emptyData = (): ImageData => ({
  * Checks everything about an upload that can be checked before any write: the declared sizes
  * against the cap, the request limit, and each other.
  */
-export function planUpload(data: ImageData, declared: DeclaredData, config: Config): UploadPlan {
+export function planUpload(
+	data: ImageData,
+	declared: DeclaredData,
+	config: Config,
+	options: { acceptUnsized?: boolean } = {},
+): UploadPlan {
 	const { contentLength } = data;
 	const declaredSize = declared.size ? declared.size : null;
 	checkDeclaredSize(contentLength, config.imageSizeCap, "Content-Length");
@@ -86,11 +91,17 @@ export function planUpload(data: ImageData, declared: DeclaredData, config: Conf
 	if (contentLength !== null && declaredSize !== null && contentLength !== declaredSize) {
 		throw invalid(MESSAGES.lengthMismatch(declaredSize, contentLength), "size");
 	}
-	return {
+	const plan = {
 		length: contentLength ?? declaredSize,
 		declaredSize,
 		declaredChecksum: declared.checksum ?? null,
 	};
+	// Nothing would tell a truncated body from a whole one (see ACCEPT_UNSIZED_UPLOADS).
+	const acceptUnsized = options.acceptUnsized === true || config.acceptUnsizedUploads;
+	if (plan.length === null && plan.declaredChecksum === null && !acceptUnsized) {
+		throw invalid(MESSAGES.unsizedUpload, "size");
+	}
+	return plan;
 }
 
 /**
@@ -244,7 +255,10 @@ export async function uploadImageData(
 	requireTakesData(image.status);
 	const missing = (["disk_format", "container_format"] as const).filter((f) => image[f] === null);
 	if (missing.length > 0) throw invalid(V2_MESSAGES.formatsBeforeData(missing), missing[0]);
-	const plan = planUpload(data, { checksum: image.checksum }, deps.config);
+	// Image API v2 has no way to declare a size, and glanceclient, Nova and gophercloud always
+	// send the file chunked: v2 takes unsized uploads whatever ACCEPT_UNSIZED_UPLOADS says
+	// (refusing them would refuse every such client; README, Known limitations).
+	const plan = planUpload(data, { checksum: image.checksum }, deps.config, { acceptUnsized: true });
 	const saving = await startUpload(deps, image, plan);
 	return receiveImageData(deps, saving, data.body, plan, "restore");
 }

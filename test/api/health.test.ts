@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { bindingProbes } from "../../src/deps";
 import type { Env } from "../../src/env";
-import { HealthSchema } from "../../src/openapi/schemas";
+import { HealthSchema } from "../../src/schemas/responses";
 import type { HealthProbes } from "../../src/services/health";
 import { appWith } from "../helpers/app";
 import { api } from "../helpers/http";

@@ -92,6 +92,32 @@ const sessionRows = async (id: string) =>
 			.first<{ n: number }>()
 	)?.n;
 
+/**
+ * An open session beside an image that can no longer take data: what an older version of this
+ * service could leave behind (a plain upload used to be accepted while a session was open).
+ */
+async function legacySession(
+	blobs: TrackingBlobStore,
+	id: string,
+	session: { size: number; expires: string },
+) {
+	const upload = await blobs.startMultipart(`images/${id}`);
+	await env.DB.prepare(
+		`INSERT INTO upload_sessions (image_id, upload_id, size, part_size, part_count, state, created_at, expires_at)
+		 VALUES (?1, ?2, ?3, ?4, ?5, 'open', '2020-01-01T00:00:00.000000', ?6)`,
+	)
+		.bind(
+			id,
+			upload.uploadId,
+			session.size,
+			5 * MiB,
+			Math.ceil(session.size / (5 * MiB)),
+			session.expires,
+		)
+		.run();
+	return upload;
+}
+
 describe("a plain data upload while an upload session is open", () => {
 	it("is refused with 409 naming the session, and the session keeps the image", async () => {
 		const { call, blobs, sweepAt } = appWith({ UPLOAD_SESSION_TTL_SECONDS: "2" });
@@ -117,13 +143,7 @@ describe("a plain data upload while an upload session is open", () => {
 		const data = randomBytes(1000, 8);
 		expect((await putData(call, id, data)).status).toBe(200);
 		// A session left by an older version beside an active image.
-		const upload = await blobs.startMultipart(`images/${id}`);
-		await env.DB.prepare(
-			`INSERT INTO upload_sessions (image_id, upload_id, size, part_size, part_count, state, created_at, expires_at)
-			 VALUES (?1, ?2, 1000, 5242880, 1, 'open', '2020-01-01T00:00:00.000000', '2020-01-01T00:00:00.000000')`,
-		)
-			.bind(id, upload.uploadId)
-			.run();
+		await legacySession(blobs, id, { size: 1000, expires: "2020-01-01T00:00:00.000000" });
 
 		const report = await sweepAt(new Date());
 		expect(report.expiredSessions).toBe(1);
@@ -141,13 +161,10 @@ describe("parts of a session whose image is no longer queued", () => {
 		const { call, blobs } = appWith({ USER_STORAGE_QUOTA: String(6 * MiB) });
 		const id = await register(call);
 		expect((await putData(call, id, randomBytes(1000, 9))).status).toBe(200);
-		const upload = await blobs.startMultipart(`images/${id}`);
-		await env.DB.prepare(
-			`INSERT INTO upload_sessions (image_id, upload_id, size, part_size, part_count, state, created_at, expires_at)
-			 VALUES (?1, ?2, 10485760, 5242880, 2, 'open', '2020-01-01T00:00:00.000000', '2999-01-01T00:00:00.000000')`,
-		)
-			.bind(id, upload.uploadId)
-			.run();
+		const upload = await legacySession(blobs, id, {
+			size: 10 * MiB,
+			expires: "2999-01-01T00:00:00.000000",
+		});
 
 		const part = await putPart(call, id, 1, randomBytes(5 * MiB, 10));
 		expect(part.status).toBe(409);

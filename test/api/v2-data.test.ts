@@ -40,6 +40,19 @@ describe("PUT /v2/images/{id}/file", () => {
 		await expectInvariants();
 	});
 
+	it("takes a chunked body even where v1 refuses unsized uploads (v2 cannot declare a size)", async () => {
+		const strict = appWith({ vars: { ACCEPT_UNSIZED_UPLOADS: "false" } });
+		const created = await strict.api("/v2/images", jsonInit(RAW));
+		const { id } = (await created.json()) as { id: string };
+		const res = await strict.api(`/v2/images/${id}/file`, {
+			method: "PUT",
+			headers: { "content-type": "application/octet-stream" },
+			body: chunkedStream(randomBytes(70_000, 4), 10_000),
+		});
+		expect(res.status).toBe(204);
+		expect(await showV2(id)).toMatchObject({ status: "active", size: 70_000 });
+	});
+
 	it("makes a 0-byte body an active image of size 0 (Nova's volume-backed snapshot)", async () => {
 		const image = await createV2(RAW);
 		expect((await uploadV2(image.id, new Uint8Array(0))).status).toBe(204);

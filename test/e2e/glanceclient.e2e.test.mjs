@@ -228,11 +228,22 @@ describe("glance (python-glanceclient v1 CLI)", { timeout: 4 * CLI_TIMEOUT_MS },
 		assert.equal(image.checksum, md5);
 		assert.equal(image.size, String(5 * 1024 * 1024 + 3));
 
-		// A pipe: chunked, no size at all.
+		// A pipe: chunked, no size at all. Nothing would tell a hang-up from the end, so it is
+		// refused by default with a message that names --size; with --size the pipe works.
+		const unsized = await glanceFromPipe(file, [
+			"image-create",
+			"--name",
+			`${tag}-nosize`,
+			...base,
+		]);
+		assert.notEqual(unsized.code, 0, describeRun("piped image-create without --size", unsized));
+		assert.match(unsized.output, /--size/, describeRun("piped image-create", unsized));
 		const piped = await glanceFromPipe(file, [
 			"image-create",
 			"--name",
 			`${tag}-pipe`,
+			"--size",
+			String(5 * 1024 * 1024 + 3),
 			...base,
 			"--property",
 			`suite=${tag}`,

@@ -146,16 +146,23 @@ describe("after a refusal the next request is answered promptly", () => {
 
 	test("image data that is not its declared disk_format (400)", async () => {
 		const refused = await refusedUpload(BASE, {
-			headers: { "x-image-meta-disk_format": "qcow2" },
+			headers: { "x-image-meta-disk_format": "qcow2", "x-image-meta-size": String(BODY_BYTES) },
 		});
 		assert.equal(refused.status, 400, refused.message);
+		await assertNextRequestIsPrompt(BASE);
+	});
+
+	test("a chunked body declaring neither size nor checksum, refused unread (400)", async () => {
+		const refused = await refusedUpload(BASE);
+		assert.equal(refused.status, 400, refused.message);
+		assert.match(refused.message, /--size/);
 		await assertNextRequestIsPrompt(BASE);
 	});
 
 	describe(`MAX_REQUEST_BYTES=${LIMIT}`, () => {
 		let server;
 		before(async () => {
-			server = await startDevServer({ MAX_REQUEST_BYTES: LIMIT });
+			server = await startDevServer({ MAX_REQUEST_BYTES: LIMIT, ACCEPT_UNSIZED_UPLOADS: true });
 		});
 		after(() => server?.stop());
 
@@ -185,7 +192,7 @@ describe("after a refusal the next request is answered promptly", () => {
 	describe(`IMAGE_SIZE_CAP=${LIMIT}`, () => {
 		let server;
 		before(async () => {
-			server = await startDevServer({ IMAGE_SIZE_CAP: LIMIT });
+			server = await startDevServer({ IMAGE_SIZE_CAP: LIMIT, ACCEPT_UNSIZED_UPLOADS: true });
 		});
 		after(() => server?.stop());
 

@@ -140,7 +140,8 @@ describe("authentication and errors", () => {
 		assert.ok(Array.isArray(versions.json.versions));
 		const root = await call("GET", "/", { token: null });
 		assert.equal(root.status, 300);
-		const missing = await call("GET", "/no-such-path");
+		// Versioned: an unversioned unknown path is negotiated (300 with the versions document).
+		const missing = await call("GET", "/v1/no-such-path");
 		assert.equal(missing.status, 404);
 		assert.equal(typeof missing.json?.error?.message, "string");
 		const ids = new Set(

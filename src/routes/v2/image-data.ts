@@ -6,6 +6,8 @@ import { ApiError, methodNotAllowed } from "../../http/errors";
 import { imageDataOf } from "../../http/image-data";
 import { mediaType } from "../../http/json-body";
 import { refuseBody } from "../../http/v2/image-request";
+import { describe } from "../../openapi/describe";
+import { V2_DOCS } from "../../openapi/v2-docs";
 import { openImageData } from "../../services/image-download";
 import { findVisibleImage } from "../../services/image-lookup";
 import { emptyData, uploadImageData } from "../../services/image-upload";
@@ -41,7 +43,7 @@ function rangeOf(header: string | null, size: number): { offset: number; length:
 export function v2ImageDataRoutes() {
 	const app = new Hono<AppEnv>();
 
-	app.put("/images/:id/file", async (c) => {
+	app.put("/images/:id/file", describe(V2_DOCS.upload), async (c) => {
 		if (mediaType(c.req.header("content-type")) !== "application/octet-stream") {
 			throw new ApiError(
 				415,
@@ -54,7 +56,7 @@ export function v2ImageDataRoutes() {
 		return noContent();
 	});
 
-	app.get("/images/:id/file", async (c) => {
+	app.get("/images/:id/file", describe(V2_DOCS.download), async (c) => {
 		refuseBody(c.req.raw);
 		const { identity } = c.var;
 		const { image } = await findVisibleImage(c.var.images, identity, c.req.param("id"));

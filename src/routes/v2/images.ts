@@ -8,6 +8,8 @@ import { readCreateBody, refuseBody } from "../../http/v2/image-request";
 import { v2Image } from "../../http/v2/image-view";
 import { readPatch } from "../../http/v2/json-patch";
 import { listLinks, parseV2ListQuery } from "../../http/v2/list-query";
+import { describe } from "../../openapi/describe";
+import { V2_DOCS } from "../../openapi/v2-docs";
 import { applyImageAction } from "../../services/image-actions";
 import { createImageV2 } from "../../services/image-create";
 import { deleteImage } from "../../services/image-delete";
@@ -40,7 +42,7 @@ export function v2ImageRoutes() {
 	const app = new Hono<AppEnv>();
 	const formats = (c: Context<AppEnv>) => c.var.config;
 
-	app.get("/images", async (c) => {
+	app.get("/images", describe(V2_DOCS.list), async (c) => {
 		const params = new URL(c.req.url).searchParams;
 		const query = parseV2ListQuery(params);
 		const images: StoredImage[] = await c.var.images.listV2(query, c.var.identity);
@@ -51,7 +53,7 @@ export function v2ImageRoutes() {
 			schema: "/v2/schemas/images",
 		});
 	});
-	app.post("/images", async (c) => {
+	app.post("/images", describe(V2_DOCS.create), async (c) => {
 		const meta = await readCreateBody(c.req.raw, formats(c));
 		const image = await createImageV2(c.var, meta);
 		// No import method is offered yet, so OpenStack-image-import-methods is left out.
@@ -61,18 +63,18 @@ export function v2ImageRoutes() {
 		throw methodNotAllowed(["GET", "POST"]);
 	});
 
-	app.get("/images/:id", async (c) => {
+	app.get("/images/:id", describe(V2_DOCS.show), async (c) => {
 		refuseBody(c.req.raw);
 		const { image } = await findVisibleImage(c.var.images, c.var.identity, c.req.param("id"));
 		// Deleted images are gone for admins too in v2.
 		if (image.deleted) throw notFound(MESSAGES.imageGone(image.id));
 		return v2Json(v2Image(image));
 	});
-	app.patch("/images/:id", async (c) => {
+	app.patch("/images/:id", describe(V2_DOCS.update), async (c) => {
 		const operations = await readPatch(c.req.raw, formats(c));
 		return v2Json(v2Image(await patchImage(c.var, c.req.param("id"), operations)));
 	});
-	app.delete("/images/:id", async (c) => {
+	app.delete("/images/:id", describe(V2_DOCS.delete), async (c) => {
 		refuseBody(c.req.raw);
 		await deleteImage(c.var, c.req.param("id"), { v2: true });
 		return noContent();
@@ -81,13 +83,13 @@ export function v2ImageRoutes() {
 		throw methodNotAllowed(["GET", "PATCH", "DELETE"]);
 	});
 
-	app.put("/images/:id/tags/:tag", async (c) => {
+	app.put("/images/:id/tags/:tag", describe(V2_DOCS.addTag), async (c) => {
 		const tag = tagOf(c);
 		refuseBody(c.req.raw);
 		await addTag(c.var, c.req.param("id"), tag);
 		return noContent();
 	});
-	app.delete("/images/:id/tags/:tag", async (c) => {
+	app.delete("/images/:id/tags/:tag", describe(V2_DOCS.removeTag), async (c) => {
 		const tag = tagOf(c);
 		refuseBody(c.req.raw);
 		await removeTag(c.var, c.req.param("id"), tag);
@@ -98,7 +100,7 @@ export function v2ImageRoutes() {
 	});
 
 	for (const action of ["deactivate", "reactivate"] as const) {
-		app.post(`/images/:id/actions/${action}`, async (c) => {
+		app.post(`/images/:id/actions/${action}`, describe(V2_DOCS[action]), async (c) => {
 			refuseBody(c.req.raw);
 			await applyImageAction(c.var, c.req.param("id"), action);
 			return noContent();
