@@ -3,7 +3,7 @@ import { getPathNoStrict } from "hono/utils/url";
 import type { AppEnv } from "./app-env";
 import { type AppDeps, withDefaults } from "./deps";
 import { notFound } from "./domain/refusal";
-import { VERSION_PREFIXES, versionNamed } from "./http/api-versions";
+import { V2_PREFIX, VERSION_PREFIXES, versionNamed } from "./http/api-versions";
 import { renderError } from "./http/errors";
 import { negotiatedPath } from "./http/negotiation";
 import { requireToken } from "./middleware/auth";
@@ -19,6 +19,10 @@ import { imageItemRoutes } from "./routes/image-item";
 import { imageListRoutes } from "./routes/image-list";
 import { imageMemberRoutes } from "./routes/image-members";
 import { uploadSessionRoutes } from "./routes/upload-sessions";
+import { v2ImageDataRoutes } from "./routes/v2/image-data";
+import { v2ImageRoutes } from "./routes/v2/images";
+import { v2InfoRoutes } from "./routes/v2/info";
+import { v2SchemaRoutes } from "./routes/v2/schemas";
 import { versionRoutes } from "./routes/versions";
 
 const isUnversioned = (segment: string | undefined): segment is string =>
@@ -60,6 +64,15 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v1.route("/", uploadSessionRoutes());
 	v1.route("/", downloadLinkRoutes());
 	for (const prefix of VERSION_PREFIXES) app.route(prefix, v1);
+
+	// Image API v2 over the same services; every v2 alias is routed here (http/negotiation.ts).
+	const v2 = new Hono<AppEnv>();
+	v2.use(requireToken(), services(deps));
+	v2.route("/", v2SchemaRoutes());
+	v2.route("/", v2InfoRoutes());
+	v2.route("/", v2ImageDataRoutes());
+	v2.route("/", v2ImageRoutes());
+	app.route(V2_PREFIX, v2);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));
 	app.onError((err, c) => renderError(err, c));

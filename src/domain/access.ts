@@ -1,6 +1,6 @@
 import { MESSAGES } from "./glance-rules";
 import type { Identity } from "./identity";
-import type { Image } from "./image";
+import type { Image, StoredImage } from "./image";
 import { forbidden, notFound } from "./refusal";
 
 /**
@@ -8,14 +8,17 @@ import { forbidden, notFound } from "./refusal";
  * everyone else sees public images, images without an owner, their own, and those shared with
  * them. Invisible images answer 404, never 403.
  */
-export function canSee(image: Image, who: Identity, isMember: boolean): boolean {
+export function canSee(image: StoredImage, who: Identity, isMember: boolean): boolean {
 	if (who.isAdmin) return true;
 	if (image.deleted) return false;
 	return (
-		image.is_public ||
+		image.visibility === "public" ||
+		image.visibility === "community" ||
 		image.owner === null ||
 		(who.tenant !== null && image.owner === who.tenant) ||
-		isMember
+		// Only shared images have members (glance-v2-contract §5); a v1 member of an image that
+		// is now private gives no access.
+		(isMember && image.visibility === "shared")
 	);
 }
 

@@ -1,14 +1,23 @@
-import { MESSAGES } from "./glance-rules";
+import { MESSAGES, V2_MESSAGES } from "./glance-rules";
 import type { Identity } from "./identity";
 import type { ImageMetaInput, ImageStatus } from "./image";
 import { allows } from "./lifecycle";
 import { conflict, forbidden, invalid } from "./refusal";
 
-/** Glance: only administrators may make an image public. */
-export function checkPublicize(meta: Pick<ImageMetaInput, "is_public">, who: Identity): void {
-	if (meta.is_public === true && !who.isAdmin) {
-		throw forbidden(MESSAGES.publicizeForbidden, "is_public");
-	}
+/** Glance: only administrators may make an image public (v1 is_public, v2 visibility). */
+export function checkPublicize(
+	meta: Pick<ImageMetaInput, "is_public" | "visibility">,
+	who: Identity,
+): void {
+	if (who.isAdmin) return;
+	if (meta.is_public === true) throw forbidden(MESSAGES.publicizeForbidden, "is_public");
+	if (meta.visibility === "public") throw forbidden(V2_MESSAGES.publicize, "visibility");
+}
+
+/** Glance v2: only administrators may create an image owned by another project. */
+export function checkOwnerOnCreate(owner: string | null | undefined, who: Identity): void {
+	if (owner === undefined || who.isAdmin || owner === who.tenant) return;
+	throw forbidden(V2_MESSAGES.foreignOwner(owner ?? "None"), "owner");
 }
 
 /** Glance: only a queued image takes data. */

@@ -85,6 +85,10 @@ export const MAX_PROPERTY_KEY_LENGTH = 255;
 export const MAX_PROPERTY_VALUE_LENGTH = 65_535;
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 
+/** Glance's image_tag_quota (not configurable here yet) and the tags column width. */
+export const IMAGE_TAG_QUOTA = 128;
+export const MAX_TAG_LENGTH = 255;
+
 export const DEFAULT_IMAGE_SIZE_CAP = 1_099_511_627_776;
 export const DEFAULT_PROPERTY_QUOTA = 128;
 
@@ -107,6 +111,8 @@ export const MESSAGES = {
 	invalidId: "Invalid image id format",
 	duplicateId: (id: string) => `An image with identifier ${id} already exists`,
 	externalSource: (uri: string) => `External sources are not supported: '${uri}'`,
+	tagQuota: (attempted: number, max: number) =>
+		`The limit has been exceeded on the number of allowed image tags. Attempted: ${attempted}, Maximum: ${max}`,
 	propertyQuota: (attempted: number, max: number) =>
 		`The limit has been exceeded on the number of allowed image properties. Attempted: ${attempted}, Maximum: ${max}`,
 	publicizeForbidden:
@@ -158,6 +164,37 @@ export const MESSAGES = {
 		"This upload has no Content-Length and declares neither a size nor a checksum, so a client that stops sending half-way could not be told from one that finished. Declare x-image-meta-size (glanceclient: --size, or --file instead of a pipe) or x-image-meta-checksum, or use an upload session.",
 	tooManyParts: (partSize: number) =>
 		`An upload of unknown length is limited to 10000 parts of ${partSize} bytes; send Content-Length or x-image-meta-size.`,
+} as const;
+
+/** Glance v2's messages (glance-v2-contract); clients and tests match on some of them. */
+export const V2_MESSAGES = {
+	publicize: "You are not authorized to complete publicize_image action.",
+	foreignOwner: (owner: string) => `You are not permitted to create images owned by '${owner}'.`,
+	readOnly: (attr: string) => `Attribute '${attr}' is read-only.`,
+	reserved: (attr: string) => `Attribute '${attr}' is reserved.`,
+	ownerNonAdmin: "Owner can't be updated by non admin.",
+	propertyMissing: (name: string) => `Property ${name} does not exist.`,
+	propertyPresent: (name: string) => `Property ${name} already present.`,
+	baseNotRemovable: (name: string) => `Property ${name} may not be removed.`,
+	formatOnlyQueued: (attr: string) => `Attribute ${attr} can be only replaced for a queued image.`,
+	locationsInvisible: "It's not allowed to add locations if locations are invisible.",
+	locationsRemove: "It's not allowed to remove locations if locations are invisible.",
+	locationsReplace: "It's not allowed to replace locations if locations are invisible.",
+	notOwnerModify: (id: string) => `You are not permitted to modify image ${id}.`,
+	notOwnerUpload: (id: string) => `Not allowed to upload image data for image ${id}`,
+	notOwnerTags: (id: string) => `Not allowed to update tags for image ${id}.`,
+	notOwnerDelete: (id: string) => `You are not permitted to delete image ${id}.`,
+	formatsBeforeData: (missing: string[]) =>
+		`Propert${missing.length > 1 ? "ies" : "y"} ${missing.join(", ")} must be set prior to saving data.`,
+	imageNotFound: (id: string) => `No image found with ID ${id}`,
+	tagNotFound: (tag: string) => `Tag ${tag} not found.`,
+	tagTooLong:
+		"Provided object does not match schema 'image': tag is too long (over 255 characters)",
+	deactivatedDownload:
+		"The requested image has been deactivated. Image data download is forbidden.",
+	wrongStatusAction: (action: string, status: string) =>
+		`Not allowed to ${action} image in status '${status}'`,
+	customKeyTooLong: "Custom property should not be greater than 255 characters.",
 } as const;
 
 /** Image lists (contract §5.1). Sort keys in Glance's order: its 400 message lists them so. */

@@ -10,8 +10,11 @@ type Kind = "text" | "int" | "bool" | "timestamp";
 interface FieldSpec {
 	readonly kind: Kind;
 	readonly nullable: boolean;
-	/** Who may give it in a registration or update: anyone, only admins, or no client. */
-	readonly settable: "anyone" | "admin" | "nobody";
+	/**
+	 * Who may give it in a registration or update: anyone, only admins, or no client; "v2":
+	 * only through the v2 API's own rules (v1 requests cannot name it).
+	 */
+	readonly settable: "anyone" | "admin" | "nobody" | "v2";
 	/** Glance refused (403) a different value for these; the same value is a no-op. */
 	readonly readOnly?: true;
 	/** Only admins may change it once the image is active or deactivated. */
@@ -20,6 +23,8 @@ interface FieldSpec {
 	readonly v1Header?: true;
 	/** Stored but never shown to clients. */
 	readonly internal?: true;
+	/** Shown by the v2 view only, not in v1 records (glance-v2-contract §10). */
+	readonly v2Only?: true;
 	/** Written once, at registration. */
 	readonly insertOnly?: true;
 }
@@ -87,6 +92,10 @@ export const IMAGE_FIELDS = {
 	updated_at: f({ kind: "timestamp", nullable: false, settable: "nobody", v1Header: true }),
 	deleted_at: f({ kind: "timestamp", nullable: true, settable: "nobody", v1Header: true }),
 	deleted: f({ kind: "bool", nullable: false, settable: "nobody", v1Header: true }),
+	/** v2's visibility (public/private/shared/community); is_public is kept equal to "public". */
+	visibility: f({ kind: "text", nullable: false, settable: "v2", v2Only: true }),
+	/** v2: left out of default lists. */
+	os_hidden: f({ kind: "bool", nullable: false, settable: "v2", v2Only: true }),
 	/** R2 object key reserved for the image's bytes; never exposed except as the r2:// location. */
 	object_key: f({
 		kind: "text",
@@ -127,10 +136,13 @@ function where<P>(test: (spec: FieldSpec) => boolean): FieldsWith<P>[] {
 export const ALL_FIELDS: readonly ImageField[] = names;
 /** Stored but never shown. */
 export const INTERNAL_FIELDS = where<{ internal: true }>((s) => s.internal === true);
-export type PublicField = Exclude<ImageField, FieldsWith<{ internal: true }>>;
-/** What clients see: everything but the internal fields. */
+export type PublicField = Exclude<
+	ImageField,
+	FieldsWith<{ internal: true }> | FieldsWith<{ v2Only: true }>
+>;
+/** What v1 clients see: everything but the internal fields and the v2 view's own. */
 export const PUBLIC_FIELDS = names.filter(
-	(n) => !(IMAGE_FIELDS[n] as FieldSpec).internal,
+	(n) => !(IMAGE_FIELDS[n] as FieldSpec).internal && !(IMAGE_FIELDS[n] as FieldSpec).v2Only,
 ) as PublicField[];
 /** Reported as x-image-meta-* headers, in Glance's order. */
 export const V1_HEADER_FIELDS = where<{ v1Header: true }>((s) => s.v1Header === true);

@@ -12,10 +12,23 @@ export const IMAGE_STATUSES = [
 ] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
-/** An image as stored: every column of the field table, plus its properties. */
-export type StoredImage = Omit<ImageColumns, "status"> & {
+/** Who may see an image (Glance v2; v1's is_public is `visibility === "public"`). */
+export const VISIBILITIES = ["public", "private", "shared", "community"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/**
+ * The visibility a v1 write of is_public means (glance-v2-contract §10, as Glance 16 mapped it):
+ * true → public, false → shared, whatever the image was before.
+ */
+export const visibilityOfIsPublic = (isPublic: boolean): Visibility =>
+	isPublic ? "public" : "shared";
+
+/** An image as stored: every column of the field table, plus its properties and (v2) tags. */
+export type StoredImage = Omit<ImageColumns, "status" | "visibility"> & {
 	status: ImageStatus;
+	visibility: Visibility;
 	properties: Record<string, string>;
+	tags: string[];
 };
 
 /** An image record as clients see it: the stored image less what never leaves the server. */
@@ -38,6 +51,10 @@ export interface ImageMetaInput {
 	status?: string | null;
 	os_hash_algo?: string | null;
 	os_hash_value?: string | null;
+	/** v2 only: set directly (v1 sets is_public, which maps to a visibility). */
+	visibility?: Visibility;
+	os_hidden?: boolean;
+	tags?: string[];
 	/** Property values; null means "remove this property". */
 	properties?: Record<string, string | null>;
 }

@@ -30,6 +30,11 @@ export const LIFECYCLE = {
 	finishUpload: { from: ["saving"], to: "active", endsReservation: true, closesSession: true },
 	/** An upload failed (Glance's safe_kill): its bytes are removed by whoever applied this. */
 	kill: { from: ["queued", "saving"], to: "killed", endsReservation: true, closesSession: true },
+	/**
+	 * Glance v2: a failed upload puts the image back to queued (its `_restore`), ready for
+	 * another try; v1 kills it instead. The bytes are removed before, while the upload owns them.
+	 */
+	restore: { from: ["saving"], to: "queued", endsReservation: true, closesSession: true },
 	/** The sweeper gives up on an upload session past its deadline, or a stalled upload. */
 	expire: { from: ["queued", "saving"], to: "killed", endsReservation: true, closesSession: true },
 	/** The row becomes a tombstone (never reused); its bytes are removed after. */

@@ -6,6 +6,8 @@
 export interface ApiVersion {
 	/** The id in the versions document. */
 	id: string;
+	/** Which API serves it. */
+	api: "v1" | "v2";
 	status: "CURRENT" | "SUPPORTED" | "DEPRECATED";
 	/** Path prefixes routed to this version (Glance accepted v1, v1.0 and v1.1 for v1). */
 	prefixes: readonly string[];
@@ -13,13 +15,50 @@ export interface ApiVersion {
 	self: string;
 }
 
+/** The v2 minor versions Glance 25.1 lists with its default configuration, newest first. */
+const V2_MINORS = ["15", "9", "7", "6", "5", "4", "3", "2", "1", "0"] as const;
+
 export const API_VERSIONS: readonly ApiVersion[] = [
-	{ id: "v1.1", status: "CURRENT", prefixes: ["/v1", "/v1.1"], self: "/v1" },
-	{ id: "v1.0", status: "SUPPORTED", prefixes: ["/v1.0"], self: "/v1" },
+	...V2_MINORS.map(
+		(minor, i): ApiVersion => ({
+			id: `v2.${minor}`,
+			api: "v2",
+			status: i === 0 ? "CURRENT" : "SUPPORTED",
+			prefixes: i === 0 ? ["/v2", `/v2.${minor}`] : [`/v2.${minor}`],
+			self: "/v2",
+		}),
+	),
+	// After the v2 entries, as Glance 16 listed v1 when it served both.
+	{ id: "v1.1", api: "v1", status: "DEPRECATED", prefixes: ["/v1", "/v1.1"], self: "/v1" },
+	{ id: "v1.0", api: "v1", status: "DEPRECATED", prefixes: ["/v1.0"], self: "/v1" },
 ];
 
-/** Every prefix of every version, e.g. for mounting. */
-export const VERSION_PREFIXES: readonly string[] = API_VERSIONS.flatMap((v) => v.prefixes);
+/**
+ * Where each API is mounted. v1's aliases are mounted as they are; every v2 alias (`/v2.3`) is
+ * routed as `/v2` by version negotiation, as Glance routed them all to one v2 API.
+ */
+export const V2_PREFIX = "/v2";
+
+/** The prefix a request under `prefix` is routed to. */
+export function routedPrefix(version: ApiVersion, prefix: string): string {
+	return version.api === "v2" ? V2_PREFIX : prefix;
+}
+
+/** Every v1 prefix, for mounting. */
+export const VERSION_PREFIXES: readonly string[] = API_VERSIONS.filter(
+	(v) => v.api === "v1",
+).flatMap((v) => v.prefixes);
+
+/** Prefixes the app mounts, each with the version whose document it answers discovery with. */
+export const MOUNTED_PREFIXES: readonly { prefix: string; version: ApiVersion }[] = [
+	...new Map(
+		API_VERSIONS.flatMap((v) =>
+			v.prefixes.map(
+				(p) => [routedPrefix(v, p), { prefix: routedPrefix(v, p), version: v }] as const,
+			),
+		).reverse(),
+	).values(),
+].reverse();
 
 /** The version a path prefix (`/v1.0`) or a version string (`v1.0`) names, if any. */
 export function versionNamed(name: string): ApiVersion | undefined {
@@ -44,10 +83,3 @@ export function versionsDocument(base: string) {
 export function versionDocument(version: ApiVersion, base: string) {
 	return { version: entry(version, base) };
 }
-
-/**
- * Prefixes of versions being built here but not served yet: routed as paths (404), not
- * negotiated (300), so `/v2/...` keeps answering as it did until the v2 API is mounted. Glance
- * itself answered 300 for a disabled version.
- */
-export const UNSERVED_PREFIXES: ReadonlySet<string> = new Set(["v2"]);

@@ -1,4 +1,4 @@
-import { UNSERVED_PREFIXES, versionNamed } from "./api-versions";
+import { routedPrefix, versionNamed } from "./api-versions";
 
 /**
  * Content negotiation for one image's GET. Glance v1 always answered GET /v1/images/{id} with the
@@ -70,12 +70,13 @@ export function negotiatedPath(
 ): string {
 	const first = path.split("/")[1] ?? "";
 	if (first === "" || unversioned.has(first)) return path;
-	if (versionNamed(first) || UNSERVED_PREFIXES.has(first)) return path;
+	const named = versionNamed(first);
+	if (named) return `${routedPrefix(named, `/${first}`)}${path.slice(first.length + 1)}`;
 	const accept = (headers.get("accept") ?? "").trim().toLowerCase();
 	if (accept.startsWith(VERSIONED_MEDIA_TYPE)) {
 		const wanted = accept.slice(VERSIONED_MEDIA_TYPE.length).split(/[;,]/)[0].trim();
 		const version = versionNamed(wanted);
-		if (version) return `${version.prefixes[0]}${path}`;
+		if (version) return `${routedPrefix(version, version.prefixes[0])}${path}`;
 	}
 	return VERSIONS_PATH;
 }

@@ -58,7 +58,7 @@ function visibleTo(tenant: string | null, bind: Bind): string {
 	const t = bind(tenant);
 	return `(images.is_public = 1 OR images.owner IS NULL OR images.owner = ${t} OR EXISTS (
 		SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member = ${t} AND m.deleted = 0
-	))`;
+	) AND images.visibility = 'shared')`;
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { Identity } from "../domain/identity";
 import { glanceTimestamp, type ImageStatus, type StoredImage } from "../domain/image";
 import { allows, LIFECYCLE, type Transition, type TransitionName } from "../domain/lifecycle";
-import type { ListQuery } from "../domain/list-query";
+import type { ListQuery, V2ListQuery } from "../domain/list-query";
 import { listImages } from "./d1-image-list";
+import { listImagesV2 } from "./d1-image-list-v2";
 import {
 	type BriefImage,
 	DuplicateImageError,
@@ -22,6 +23,7 @@ import {
 	rowToImage,
 	toRowValue,
 	UPDATABLE_COLUMNS,
+	withVisibilityPair,
 } from "./image-rows";
 import { OWNER_USAGE_BY_OWNER, withinQuota } from "./quota-sql";
 import { statusList } from "./status-sql";
@@ -36,6 +38,8 @@ const SELECT_IMAGE_FOR_CALLER = `SELECT images.*, m.can_share AS caller_can_shar
 	WHERE images.id = ?1`;
 
 const SELECT_IMAGE = "SELECT * FROM images WHERE id = ?1";
+const SELECT_TAGS = "SELECT value FROM image_tags WHERE image_id = ?1 ORDER BY value";
+const tagsFrom = (rows: unknown[]) => (rows as { value: string }[]).map((r) => r.value);
 const SELECT_PROPERTIES =
 	"SELECT name, value FROM image_properties WHERE image_id = ?1 ORDER BY name";
 /** Property statements of an update run only if the image row carries the update's new token. */
@@ -71,6 +75,7 @@ export class D1ImageRepository implements ImageRepository {
 		const statements = [
 			this.db.prepare(INSERT_IMAGE).bind(...values),
 			...this.propertyInserts(image.id, image.properties),
+			...this.tagInserts(image.id, image.tags),
 		];
 		try {
 			await this.db.batch(statements);
@@ -81,9 +86,10 @@ export class D1ImageRepository implements ImageRepository {
 	}
 
 	async find(id: string, tenant: string | null): Promise<ImageLookup | null> {
-		const [imageResult, propsResult] = await this.db.batch<unknown>([
+		const [imageResult, propsResult, tagsResult] = await this.db.batch<unknown>([
 			this.db.prepare(SELECT_IMAGE_FOR_CALLER).bind(id, tenant),
 			this.db.prepare(SELECT_PROPERTIES).bind(id),
+			this.db.prepare(SELECT_TAGS).bind(id),
 		]);
 		const row = imageResult.results[0] as
 			| (ImageRow & { caller_can_share: number | null })
@@ -91,7 +97,7 @@ export class D1ImageRepository implements ImageRepository {
 		if (!row) return null;
 		const props = propertiesFrom(propsResult.results as PropertyRow[]);
 		return {
-			image: rowToImage(row, props),
+			image: rowToImage(row, props, tagsFrom(tagsResult.results)),
 			callerIsMember: row.caller_can_share !== null,
 			callerCanShare: row.caller_can_share === 1,
 		};
@@ -146,8 +152,9 @@ export class D1ImageRepository implements ImageRepository {
 		revision: string,
 		changes: ImageChanges,
 		properties: PropertyChanges,
+		tags?: readonly string[],
 	): Promise<StoredImage | null> {
-		const stamped = this.stamped(changes);
+		const stamped = this.stamped(withVisibilityPair(changes));
 		const params: unknown[] = [id, revision];
 		const sql = `UPDATE images SET ${assignments(stamped, params)} WHERE id = ?1 AND revision = ?2 AND deleted = 0 RETURNING id`;
 		const newRevision = stamped.revision as string;
@@ -184,6 +191,14 @@ export class D1ImageRepository implements ImageRepository {
 					.bind(id, newRevision, ...chunk.flat()),
 			);
 		}
+		if (tags !== undefined) {
+			statements.push(
+				this.db
+					.prepare(`DELETE FROM image_tags WHERE image_id = ?1 AND ${IF_REVISION}`)
+					.bind(id, newRevision),
+				...this.tagInserts(id, tags, newRevision),
+			);
+		}
 		const { image } = await this.applyAndRead(id, statements);
 		return image?.revision === newRevision ? image : null;
 	}
@@ -194,6 +209,7 @@ export class D1ImageRepository implements ImageRepository {
 			WHERE image_id = ?1 AND deleted = 0 AND ${IF_REVISION}`;
 		// Glance soft-deleted the properties with the image; a tombstone keeps none.
 		const properties = `DELETE FROM image_properties WHERE image_id = ?1 AND ${IF_REVISION}`;
+		const tags = `DELETE FROM image_tags WHERE image_id = ?1 AND ${IF_REVISION}`;
 		return this.applyTransition(
 			LIFECYCLE.delete,
 			id,
@@ -202,6 +218,7 @@ export class D1ImageRepository implements ImageRepository {
 			(revision) => [
 				this.db.prepare(members).bind(id, revision, now),
 				this.db.prepare(properties).bind(id, revision),
+				this.db.prepare(tags).bind(id, revision),
 			],
 		);
 	}
@@ -210,6 +227,10 @@ export class D1ImageRepository implements ImageRepository {
 	list(query: ListQuery, who: Identity, detail: false): Promise<BriefImage[]>;
 	list(query: ListQuery, who: Identity, detail: boolean): Promise<StoredImage[] | BriefImage[]> {
 		return detail ? listImages(this.db, query, who, true) : listImages(this.db, query, who, false);
+	}
+
+	listV2(query: V2ListQuery, who: Identity): Promise<StoredImage[]> {
+		return listImagesV2(this.db, query, who);
 	}
 
 	/** Every change gets a new updated_at and a new revision token. */
@@ -267,11 +288,37 @@ export class D1ImageRepository implements ImageRepository {
 			...statements,
 			this.db.prepare(SELECT_IMAGE).bind(id),
 			this.db.prepare(SELECT_PROPERTIES).bind(id),
+			this.db.prepare(SELECT_TAGS).bind(id),
 		]);
 		if (results[0].results.length === 0) return { image: null, results };
-		const row = results[results.length - 2].results[0] as ImageRow | undefined;
-		const props = results[results.length - 1].results as PropertyRow[];
-		return { image: row ? rowToImage(row, propertiesFrom(props)) : null, results };
+		const row = results[results.length - 3].results[0] as ImageRow | undefined;
+		const props = results[results.length - 2].results as PropertyRow[];
+		const tags = tagsFrom(results[results.length - 1].results);
+		return { image: row ? rowToImage(row, propertiesFrom(props), tags) : null, results };
+	}
+
+	/** Inserts of an image's tags; with `revision`, only if the image row carries it. */
+	private tagInserts(
+		imageId: string,
+		tags: readonly string[],
+		revision?: string,
+	): D1PreparedStatement[] {
+		const statements: D1PreparedStatement[] = [];
+		const perStatement = 90;
+		for (let i = 0; i < tags.length; i += perStatement) {
+			const chunk = tags.slice(i, i + perStatement);
+			const rows = chunk.map((_, j) => `(?${j + 3})`).join(", ");
+			const guard = revision === undefined ? "" : `WHERE ${IF_REVISION}`;
+			statements.push(
+				this.db
+					.prepare(
+						`INSERT OR IGNORE INTO image_tags (image_id, value)
+						 SELECT ?1, column1 FROM (VALUES ${rows}) ${guard}`,
+					)
+					.bind(imageId, revision ?? null, ...chunk),
+			);
+		}
+		return statements;
 	}
 
 	private propertyInserts(

@@ -2,7 +2,7 @@ import type { Identity } from "../domain/identity";
 import type { Image, StoredImage } from "../domain/image";
 import type { CHANGEABLE_FIELDS } from "../domain/image-fields";
 import type { TransitionName } from "../domain/lifecycle";
-import type { ListQuery } from "../domain/list-query";
+import type { ListQuery, V2ListQuery } from "../domain/list-query";
 
 /** Thrown by `insert` when the id (live or tombstoned) already exists. */
 export class DuplicateImageError extends Error {
@@ -26,8 +26,10 @@ export type BriefImage = Pick<
 	"id" | "name" | "size" | "disk_format" | "container_format" | "checksum"
 >;
 
-/** Columns of an image a metadata update may set: the changeable fields, and the owner. */
-export type ImageChanges = Partial<Pick<StoredImage, (typeof CHANGEABLE_FIELDS)[number] | "owner">>;
+/** Columns of an image a metadata update may set: the changeable fields, the owner, v2's own. */
+export type ImageChanges = Partial<
+	Pick<StoredImage, (typeof CHANGEABLE_FIELDS)[number] | "owner" | "visibility" | "os_hidden">
+>;
 
 /** A transition that took effect. */
 export interface Transitioned {
@@ -86,6 +88,8 @@ export interface ImageRepository {
 		revision: string,
 		changes: ImageChanges,
 		properties: PropertyChanges,
+		/** The image's whole new tag set (v2), or undefined to leave the tags alone. */
+		tags?: readonly string[],
 	): Promise<StoredImage | null>;
 	/**
 	 * Turns the image into a tombstone (the `delete` transition: deleted_at set, memberships
@@ -99,4 +103,9 @@ export interface ImageRepository {
 	 */
 	list(query: ListQuery, who: Identity, detail: true): Promise<StoredImage[]>;
 	list(query: ListQuery, who: Identity, detail: false): Promise<BriefImage[]>;
+	/**
+	 * One page of a v2 list (glance-v2-contract §6) with tags. Refuses when the marker is not a
+	 * live image (invalid) or one the caller cannot see (forbidden).
+	 */
+	listV2(query: V2ListQuery, who: Identity): Promise<StoredImage[]>;
 }

@@ -1,11 +1,11 @@
-import type { StoredImage } from "../domain/image";
+import { type StoredImage, visibilityOfIsPublic } from "../domain/image";
 import { ALL_FIELDS, BOOLEAN_COLUMNS, UPDATABLE_FIELDS } from "../domain/image-fields";
 
 /** An `images` row as D1 returns it: the field table's columns, booleans as integers. */
 export type ImageRow = {
-	[K in keyof StoredImage as K extends "properties" ? never : K]: StoredImage[K] extends boolean
-		? number
-		: StoredImage[K];
+	[K in keyof StoredImage as K extends "properties" | "tags"
+		? never
+		: K]: StoredImage[K] extends boolean ? number : StoredImage[K];
 };
 
 export interface PropertyRow {
@@ -28,13 +28,33 @@ export function toRowValue(value: unknown): string | number | null {
 
 const BOOLEANS: ReadonlySet<string> = new Set(BOOLEAN_COLUMNS);
 
-export function rowToImage(row: ImageRow, properties: Record<string, string>): StoredImage {
-	const image: Record<string, unknown> = { properties };
+export function rowToImage(
+	row: ImageRow,
+	properties: Record<string, string>,
+	tags: string[] = [],
+): StoredImage {
+	const image: Record<string, unknown> = { properties, tags };
 	for (const column of ALL_FIELDS) {
 		const value = row[column];
 		image[column] = BOOLEANS.has(column) ? value === 1 : value;
 	}
 	return image as StoredImage;
+}
+
+/**
+ * The columns a change writes, with v1's is_public and v2's visibility kept as one fact
+ * (glance-v2-contract §10): a write of either sets both.
+ */
+export function withVisibilityPair<
+	T extends Partial<Pick<StoredImage, "is_public" | "visibility">>,
+>(changes: T): T {
+	if (changes.visibility !== undefined) {
+		return { ...changes, is_public: changes.visibility === "public" };
+	}
+	if (changes.is_public !== undefined) {
+		return { ...changes, visibility: visibilityOfIsPublic(changes.is_public) };
+	}
+	return changes;
 }
 
 export function propertiesFrom(rows: readonly Pick<PropertyRow, "name" | "value">[]) {

@@ -4,9 +4,9 @@ import { components } from "./components";
 import { carriedBy } from "./describe";
 import type { Json } from "./types";
 
-const DESCRIPTION = `An OpenStack Image API v1 (Glance v1) registry on Cloudflare Workers: metadata in D1, image data in R2.
+const DESCRIPTION = `An OpenStack Image API v1 (Glance v1) and v2 registry on Cloudflare Workers: metadata in D1, image data in R2. Both APIs serve the same images.
 
-- Every \`/v1\` route needs an \`X-Auth-Token\`; \`/v1.0\` and \`/v1.1\` are aliases of \`/v1\`.
+- Every \`/v1\` and \`/v2\` route needs an \`X-Auth-Token\`; \`/v1.0\` and \`/v1.1\` are aliases of \`/v1\`, every listed v2 minor (\`/v2.3\`) of \`/v2\`.
 - Errors are JSON: \`{"error": {"code", "title", "message", "field"?}}\` (HEAD answers carry no body).
 - Every response carries \`x-openstack-request-id\`, which the service's logs record.
 - Where glance-edge differs from Glance v1 on purpose: registration without data answers 202 with the reserved \`r2://\` location; JSON registration is accepted; SHA-512 (\`os_hash_value\`) next to MD5; \`Range\` downloads; external sources (\`copy_from\`, \`location\`) are refused.`;
@@ -20,6 +20,11 @@ const TAGS = [
 			"Extension (not in Glance v1): upload an image larger than one request body as parts.",
 	},
 	{ name: "console", description: "What the browser console at /console/ needs besides the API." },
+	{
+		name: "images v2",
+		description:
+			"Image API v2 (Glance 25.1's wire) over the same images: JSON records, JSON-patch updates, `/file` data.",
+	},
 	{ name: "versions", description: "Which API versions this server speaks." },
 	{ name: "service", description: "This document, the docs page, and the health check." },
 ];

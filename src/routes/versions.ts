@@ -1,9 +1,10 @@
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { API_VERSIONS, versionDocument, versionsDocument } from "../http/api-versions";
+import { MOUNTED_PREFIXES, versionDocument, versionsDocument } from "../http/api-versions";
 import { VERSIONS_PATH } from "../http/negotiation";
 import { jsonContent, requestIdHeader } from "../openapi/components";
 import { describe } from "../openapi/describe";
+import { V2_DOCS } from "../openapi/v2-docs";
 
 const base = (c: Context<AppEnv>) => c.var.config.publicEndpoint ?? new URL(c.req.url).origin;
 
@@ -14,7 +15,8 @@ const listVersionsDoc = describe({
 	security: [],
 	responses: {
 		"200": {
-			description: "The versions this server speaks: v1.1 (current) and v1.0.",
+			description:
+				"The versions this server speaks: v2.15 (current), the other v2 minors Glance 25.1 lists, then v1.1 and v1.0 (deprecated).",
 			headers: requestIdHeader,
 			content: jsonContent("Versions"),
 		},
@@ -48,13 +50,14 @@ export function versionRoutes() {
 	// keystoneauth discovers a versioned endpoint (`.../v1`) with a GET that carries no token
 	// first, and needs `{"version": {...}}` back; with a token, GET /v1 stays Glance's brief image
 	// list (v1 clients always send one), answered by the v1 routes.
-	for (const version of API_VERSIONS) {
-		for (const prefix of version.prefixes) {
-			app.get(prefix, async (c, next) => {
-				if (c.req.header("x-auth-token")) return next();
-				return c.json(versionDocument(version, base(c)), 200);
-			});
-		}
+	for (const { prefix, version } of MOUNTED_PREFIXES) {
+		const discovery: MiddlewareHandler<AppEnv> = async (c, next) => {
+			if (c.req.header("x-auth-token")) return next();
+			return c.json(versionDocument(version, base(c)), 200);
+		};
+		// v1's root is documented with the brief list it shares the path with.
+		if (version.api === "v2") app.get(prefix, describe(V2_DOCS.version), discovery);
+		else app.get(prefix, discovery);
 	}
 	return app;
 }

@@ -1,8 +1,10 @@
+import { checkOwnerOnCreate } from "../domain/data-rules";
 import type { Identity } from "../domain/identity";
 import type { ImageMetaInput, StoredImage } from "../domain/image";
 import { Refusal } from "../domain/refusal";
+import { applyFormatRules } from "../domain/validate-image-meta";
 import { ImageLifecycle } from "./image-lifecycle";
-import { registerImage } from "./image-registration";
+import { insertNewImage, registerImage } from "./image-registration";
 import {
 	emptyData,
 	type ImageData,
@@ -49,4 +51,18 @@ export async function createImage(
 		throw err;
 	}
 	return { image: await receiveImageData(deps, saving, data.body, plan), withData: true };
+}
+
+/**
+ * Glance v2's create (glance-v2-contract §2.3): every attribute is optional, the image is queued
+ * with no size; a foreign owner and a public visibility need an admin. Data comes later
+ * (PUT /v2/images/{id}/file → uploadImageData).
+ */
+export function createImageV2(deps: CreateDeps, meta: ImageMetaInput): Promise<StoredImage> {
+	checkOwnerOnCreate(meta.owner, deps.identity);
+	const formats: ImageMetaInput = {};
+	if (meta.disk_format != null) formats.disk_format = meta.disk_format;
+	if (meta.container_format != null) formats.container_format = meta.container_format;
+	applyFormatRules(formats, deps.config);
+	return insertNewImage(deps, { ...meta, ...formats }, { unknownSize: true });
 }

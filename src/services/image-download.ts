@@ -11,9 +11,22 @@ export async function openImageData(
 	blobs: BlobStore,
 	image: StoredImage,
 	range?: ByteRange,
+	options: { readDeactivated?: boolean } = {},
 ): Promise<BlobBody> {
-	if (image.status === "deactivated") throw forbidden(MESSAGES.deactivated(image.id));
+	const deactivatedOk = options.readDeactivated === true && image.status === "deactivated";
+	if (image.status === "deactivated" && !deactivatedOk) {
+		throw forbidden(MESSAGES.deactivated(image.id));
+	}
+	if (deactivatedOk) return readStored(blobs, image, range);
 	if (image.status !== "active") throw notFound(MESSAGES.notActive(image.id));
+	return readStored(blobs, image, range);
+}
+
+async function readStored(
+	blobs: BlobStore,
+	image: StoredImage,
+	range?: ByteRange,
+): Promise<BlobBody> {
 	if (image.size === 0)
 		return { body: new Response(new Uint8Array(0)).body as ReadableStream, size: 0 };
 	const blob = await blobs.get(image.object_key, range);

@@ -117,6 +117,31 @@ export class ImageLifecycle {
 		return this.end("kill", image, reason);
 	}
 
+	/**
+	 * A v2 upload failed: its bytes go first (the image is still saving, so only this upload
+	 * wrote them), then the image is queued again with no size or checksums (Glance v2's
+	 * `_restore`). False when the image was no longer saving.
+	 */
+	async restore(image: StoredImage, reason: string): Promise<boolean> {
+		await discardBytes(this.deps, image, null);
+		try {
+			const applied = await this.deps.images.apply("restore", image.id, {
+				status_reason: reason,
+				size: null,
+				virtual_size: null,
+				checksum: null,
+				os_hash_algo: null,
+				os_hash_value: null,
+				upload_started_at: null,
+				detected_format: null,
+			});
+			return applied !== null;
+		} catch (err) {
+			log("error", "could not requeue image", { image_id: image.id, error: String(err) });
+			return false;
+		}
+	}
+
 	/** The sweeper's kill of a session past its deadline or an upload that stalled. */
 	expire(image: StoredImage, reason: string): Promise<boolean> {
 		return this.end("expire", image, reason);

@@ -1,5 +1,7 @@
 import type { Config } from "../config";
-import { MESSAGES } from "../domain/glance-rules";
+import { requireTakesData } from "../domain/data-rules";
+import { MESSAGES, V2_MESSAGES } from "../domain/glance-rules";
+import type { Identity } from "../domain/identity";
 import type { StoredImage } from "../domain/image";
 import { invalid, Refusal, tooLarge, unavailable } from "../domain/refusal";
 import { MAX_PARTS } from "../domain/upload-geometry";
@@ -16,10 +18,15 @@ import {
 	TooManyBytesError,
 } from "../storage/stream-to-store";
 import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
+import { findVisibleImage } from "./image-lookup";
+import { requireOwnerV2 } from "./image-patch";
 
 export interface UploadDeps extends LifecycleDeps {
 	config: Config;
 }
+
+/** How a failed upload ends: v1 kills the image (Glance v1), v2 queues it again (Glance v2). */
+export type UploadFailureEnd = "kill" | "restore";
 
 /** Image bytes as a request carries them. */
 export interface ImageData {
@@ -54,7 +61,12 @@ export const emptyData = (): ImageData => ({
  * Checks everything about an upload that can be checked before any write: the declared sizes
  * against the cap, the request limit, and each other.
  */
-export function planUpload(data: ImageData, declared: DeclaredData, config: Config): UploadPlan {
+export function planUpload(
+	data: ImageData,
+	declared: DeclaredData,
+	config: Config,
+	options: { acceptUnsized?: boolean } = {},
+): UploadPlan {
 	const { contentLength } = data;
 	const declaredSize = declared.size ? declared.size : null;
 	checkDeclaredSize(contentLength, config.imageSizeCap, "Content-Length");
@@ -85,7 +97,8 @@ export function planUpload(data: ImageData, declared: DeclaredData, config: Conf
 		declaredChecksum: declared.checksum ?? null,
 	};
 	// Nothing would tell a truncated body from a whole one (see ACCEPT_UNSIZED_UPLOADS).
-	if (plan.length === null && plan.declaredChecksum === null && !config.acceptUnsizedUploads) {
+	const acceptUnsized = options.acceptUnsized === true || config.acceptUnsizedUploads;
+	if (plan.length === null && plan.declaredChecksum === null && !acceptUnsized) {
 		throw invalid(MESSAGES.unsizedUpload, "size");
 	}
 	return plan;
@@ -115,8 +128,11 @@ export async function receiveImageData(
 	saving: StoredImage,
 	body: ReadableStream<Uint8Array>,
 	plan: UploadPlan,
+	onFailure: UploadFailureEnd = "kill",
 ): Promise<StoredImage> {
 	const lifecycle = new ImageLifecycle(deps);
+	const fail = (reason: string) =>
+		onFailure === "kill" ? lifecycle.kill(saving, reason) : lifecycle.restore(saving, reason);
 	// Content inspection's windows, copied from the stream as it passes.
 	const capture = new WindowCapture(plan.length);
 	let bytes: StreamedBytes;
@@ -124,19 +140,19 @@ export async function receiveImageData(
 		bytes = await streamBytes(deps, lifecycle, saving, body, plan, capture);
 	} catch (err) {
 		const failure = uploadFailure(err, plan, deps.config);
-		await lifecycle.kill(saving, failure?.message ?? "The upload failed unexpectedly.");
+		await fail(failure?.message ?? "The upload failed unexpectedly.");
 		throw failure ?? err;
 	}
 	const mismatch = verify(plan, bytes);
 	if (mismatch) {
-		await lifecycle.kill(saving, mismatch.message);
+		await fail(mismatch.message);
 		throw mismatch;
 	}
 	// Before the image can become active: unsafe or mislabelled data is refused.
 	const declared = { diskFormat: saving.disk_format, containerFormat: saving.container_format };
 	const content = judgeContent(capture.finish(), declared, deps.config);
 	if (!content.accepted) {
-		await lifecycle.kill(saving, content.reason);
+		await fail(content.reason);
 		throw invalid(content.reason, content.field ?? undefined);
 	}
 	const active = await lifecycle.activate(saving, {
@@ -221,4 +237,28 @@ function uploadFailure(err: unknown, plan: UploadPlan, config: Config): Refusal 
 	// The request log records this 5xx once, with its cause.
 	if (err instanceof StoreWriteError) return unavailable(MESSAGES.storeFailed, err);
 	return null;
+}
+
+/**
+ * Glance v2's upload, `PUT /v2/images/{id}/file` (glance-v2-contract §2.6): the owner, a queued
+ * image with both formats, then the same streaming, digests, inspection, quota and request limit
+ * as v1. A failure queues the image again instead of killing it.
+ */
+export async function uploadImageData(
+	deps: UploadDeps & { identity: Identity },
+	imageId: string,
+	data: ImageData,
+): Promise<StoredImage> {
+	const found = await findVisibleImage(deps.images, deps.identity, imageId);
+	requireOwnerV2(found, deps.identity, V2_MESSAGES.notOwnerUpload(found.image.id));
+	const { image } = found;
+	requireTakesData(image.status);
+	const missing = (["disk_format", "container_format"] as const).filter((f) => image[f] === null);
+	if (missing.length > 0) throw invalid(V2_MESSAGES.formatsBeforeData(missing), missing[0]);
+	// Image API v2 has no way to declare a size, and glanceclient, Nova and gophercloud always
+	// send the file chunked: v2 takes unsized uploads whatever ACCEPT_UNSIZED_UPLOADS says
+	// (refusing them would refuse every such client; README, Known limitations).
+	const plan = planUpload(data, { checksum: image.checksum }, deps.config, { acceptUnsized: true });
+	const saving = await startUpload(deps, image, plan);
+	return receiveImageData(deps, saving, data.body, plan, "restore");
 }

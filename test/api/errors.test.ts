@@ -37,7 +37,7 @@ describe("routing", () => {
 		expect((await errorOf(res)).code).toBe(405);
 	});
 
-	it.each(["/v1/nothing", "/v1/images.json", "/v2/images", "/v1/images/x/y/z", "/versions/x"])(
+	it.each(["/v1/nothing", "/v1/images.json", "/v2/nothing", "/v1/images/x/y/z", "/versions/x"])(
 		"answers %s with a JSON 404",
 		async (path) => {
 			const res = await api(path);

@@ -33,6 +33,9 @@ function newImage(overrides: Partial<StoredImage> = {}): StoredImage {
 		revision: crypto.randomUUID(),
 		reserved_bytes: 0,
 		detected_format: null,
+		visibility: overrides.is_public ? "public" : "shared",
+		os_hidden: false,
+		tags: [],
 		...overrides,
 	};
 }

@@ -1,0 +1,40 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../app-env";
+import { notFound } from "../../domain/refusal";
+import { methodNotAllowed } from "../../http/errors";
+import { refuseBody } from "../../http/v2/image-request";
+import { describe } from "../../openapi/describe";
+import { V2_DOCS } from "../../openapi/v2-docs";
+import { v2Json } from "./images";
+
+/** Discovery (glance-v2-contract §2.14): one store, no import method yet, no unified limits. */
+export function v2InfoRoutes() {
+	const app = new Hono<AppEnv>();
+	app.get("/info/import", describe(V2_DOCS.importInfo), (c) => {
+		refuseBody(c.req.raw);
+		return v2Json({
+			"import-methods": {
+				description: "Import methods available.",
+				type: "array",
+				value: [],
+			},
+		});
+	});
+	app.all("/info/import", () => {
+		throw methodNotAllowed(["GET"]);
+	});
+	for (const [path, routeDoc] of [
+		["/info/stores", V2_DOCS.stores],
+		["/info/stores/detail", V2_DOCS.storesDetail],
+	] as const) {
+		app.get(path, describe(routeDoc), (c) => {
+			refuseBody(c.req.raw);
+			throw notFound("Multi backend is not supported at this site.");
+		});
+		app.all(path, () => {
+			throw methodNotAllowed(["GET"]);
+		});
+	}
+	app.get("/info/usage", describe(V2_DOCS.usage), () => v2Json({ usage: {} }));
+	return app;
+}

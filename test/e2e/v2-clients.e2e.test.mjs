@@ -1,0 +1,428 @@
+// The real clients on Image API v2 against `wrangler dev`: Debian's `openstack` 6.0 CLI (its
+// default image API is v2), python-glanceclient's v2 shell (`glance`, which discovers v2 through
+// GET /versions) and openstacksdk. Run through `npm run test:e2e`, which starts the server and
+// sets E2E_URL.
+//
+// Without the clients on PATH these tests are skipped, unless REQUIRE_OPENSTACK=1 or
+// REQUIRE_GLANCECLIENT=1 (CI), which turns the skip into a failure. The SDK script runs with the
+// interpreter of the `openstack` script's #! line, where Debian installs the SDK.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, test } from "node:test";
+
+const BASE = process.env.E2E_URL;
+if (!BASE) throw new Error("E2E_URL is not set: run these tests with `npm run test:e2e`");
+const DEMO_TOKEN = process.env.E2E_DEMO_TOKEN ?? "dev-demo-token";
+const ALT_TOKEN = process.env.E2E_ALT_TOKEN ?? "dev-alt-token";
+const CLI_TIMEOUT_MS = 90_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function onPath(name) {
+	for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+		if (!dir) continue;
+		const file = path.join(dir, name);
+		try {
+			fs.accessSync(file, fs.constants.X_OK);
+			return file;
+		} catch {}
+	}
+	return null;
+}
+
+const openstackPath = onPath("openstack");
+const glancePath = onPath("glance");
+const required = process.env.REQUIRE_OPENSTACK === "1" || process.env.REQUIRE_GLANCECLIENT === "1";
+
+/** Skips the test when `tool` is missing, or fails it when the clients are required. */
+function need(t, tool, present) {
+	if (present) return true;
+	const why = `${tool} is not installed (apt-get install python3-openstackclient python3-glanceclient python3-openstacksdk)`;
+	if (required) assert.fail(`REQUIRE_OPENSTACK/REQUIRE_GLANCECLIENT is set but ${why}`);
+	t.skip(why);
+	return false;
+}
+
+/** The interpreter named on the `openstack` script's #! line, else python3. */
+function sdkPython() {
+	try {
+		const first = fs.readFileSync(openstackPath, "utf8").split("\n", 1)[0];
+		const m = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(first);
+		if (m) return m[1].endsWith("/env") && m[2] ? [m[1], m[2]] : [m[1]];
+	} catch {}
+	return ["python3"];
+}
+
+/** A scratch dir, used as HOME (no clouds.yaml, no glanceclient schema cache), removed after. */
+function scratch(t) {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glance-edge-v2-"));
+	t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+	return dir;
+}
+
+/** Runs a command with stdin from /dev/null; resolves {code, stdout, output}. */
+function run(argv, dir) {
+	const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OS_")));
+	env.HOME = dir;
+	env.LC_ALL = "C.UTF-8";
+	return new Promise((resolve, reject) => {
+		const child = spawn(argv[0], argv.slice(1), {
+			stdio: ["ignore", "pipe", "pipe"],
+			env,
+			cwd: dir,
+		});
+		let stdout = "";
+		let output = "";
+		child.stdout.on("data", (d) => {
+			stdout += d;
+			output += d;
+		});
+		child.stderr.on("data", (d) => {
+			output += d;
+		});
+		const timer = setTimeout(() => {
+			child.kill("SIGKILL");
+			reject(new Error(`${argv.join(" ")} did not finish; output so far:\n${output}`));
+		}, CLI_TIMEOUT_MS);
+		child.on("error", (err) => {
+			clearTimeout(timer);
+			reject(err);
+		});
+		child.on("close", (code, signal) => {
+			clearTimeout(timer);
+			resolve({ code: code ?? signal, stdout, output });
+		});
+	});
+}
+
+async function ok(promise) {
+	const res = await promise;
+	assert.equal(res.code, 0, res.output);
+	return res;
+}
+
+/**
+ * `openstack` on its default image API (v2) with token auth. The endpoint is the v2 root: with
+ * an endpoint override the SDK sends requests under it as they are (at the bare root they would
+ * be unversioned paths, which Glance answers with 300).
+ */
+function openstack(args, dir, token = DEMO_TOKEN) {
+	return run(
+		[
+			"openstack",
+			"--os-auth-type",
+			"admin_token",
+			"--os-endpoint",
+			`${BASE}/v2`,
+			"--os-token",
+			token,
+			...args,
+		],
+		dir,
+	);
+}
+
+/** `glance` on its default API (v2, found through GET /versions) at the unversioned root. */
+function glance(args, dir, token = DEMO_TOKEN) {
+	return run(["glance", "--os-image-url", BASE, "--os-auth-token", token, ...args], dir);
+}
+
+function imageFile(dir, size = 300_000) {
+	const data = randomBytes(size);
+	const file = path.join(dir, "image.raw");
+	fs.writeFileSync(file, data);
+	return { file, md5: createHash("md5").update(data).digest("hex"), data };
+}
+
+/** The v2 record straight from the API, for checks the CLIs do not print. */
+async function v2Image(id, token = DEMO_TOKEN) {
+	const res = await fetch(`${BASE}/v2/images/${id}`, { headers: { "x-auth-token": token } });
+	assert.equal(res.status, 200, await res.clone().text());
+	return res.json();
+}
+
+/** Values of a glanceclient property table (`| key | value |`). */
+function table(output) {
+	const rows = {};
+	for (const line of output.split("\n")) {
+		const m = /^\|\s*(\S+)\s*\|\s*(.*?)\s*\|$/.exec(line);
+		if (m) rows[m[1]] = m[2];
+	}
+	return rows;
+}
+
+describe("openstack CLI 6.0 on Image API v2", () => {
+	test("image create --file with properties, min-disk, tags, protected; show; list", async (t) => {
+		if (!need(t, "openstack", openstackPath)) return;
+		const dir = scratch(t);
+		const { file, md5 } = imageFile(dir);
+		const name = `osc-${crypto.randomUUID().slice(0, 8)}`;
+		const created = await ok(
+			openstack(
+				[
+					"image",
+					"create",
+					name,
+					"--file",
+					file,
+					"--disk-format",
+					"raw",
+					"--property",
+					"os_distro=cirros",
+					"--min-disk",
+					"1",
+					"--tag",
+					"t1",
+					"--tag",
+					"t2",
+					"--protected",
+					"-f",
+					"json",
+				],
+				dir,
+			),
+		);
+		const record = JSON.parse(created.stdout);
+		assert.match(record.id, UUID);
+		assert.equal(record.visibility, "shared");
+		const stored = await v2Image(record.id);
+		assert.equal(stored.status, "active");
+		assert.equal(stored.checksum, md5);
+		assert.equal(stored.min_disk, 1);
+		assert.equal(stored.protected, true);
+		assert.equal(stored.os_distro, "cirros");
+		assert.deepEqual([...stored.tags].sort(), ["t1", "t2"]);
+
+		const shown = JSON.parse(
+			(await ok(openstack(["image", "show", name, "-f", "json"], dir))).stdout,
+		);
+		assert.equal(shown.id, record.id);
+		assert.equal(shown.checksum, md5);
+
+		const listed = JSON.parse(
+			(await ok(openstack(["image", "list", "--long", "--tag", "t1", "-f", "json"], dir))).stdout,
+		);
+		const row = listed.find((r) => r.ID === record.id);
+		assert.ok(row, JSON.stringify(listed));
+		assert.equal(row.Checksum, md5);
+		assert.equal(row.Visibility, "shared");
+		const sorted = JSON.parse(
+			(await ok(openstack(["image", "list", "--sort", "name:asc", "-f", "json"], dir))).stdout,
+		);
+		const names = sorted.map((r) => r.Name);
+		assert.deepEqual(names, [...names].sort());
+		const privateOnly = JSON.parse(
+			(await ok(openstack(["image", "list", "--private", "-f", "json"], dir))).stdout,
+		);
+		assert.ok(!privateOnly.some((r) => r.ID === record.id));
+
+		// Protected: delete refused until unprotected.
+		const refused = await openstack(["image", "delete", record.id], dir);
+		assert.notEqual(refused.code, 0);
+		await ok(openstack(["image", "set", "--unprotected", record.id], dir));
+		await ok(openstack(["image", "delete", record.id], dir));
+		const gone = await fetch(`${BASE}/v2/images/${record.id}`, {
+			headers: { "x-auth-token": DEMO_TOKEN },
+		});
+		assert.equal(gone.status, 404);
+	});
+
+	test("image set / unset (JSON-patch add and remove), save with bytes compared, delete", async (t) => {
+		if (!need(t, "openstack", openstackPath)) return;
+		const dir = scratch(t);
+		const { file, data } = imageFile(dir, 123_457);
+		const name = `osc-${crypto.randomUUID().slice(0, 8)}`;
+		const { id } = JSON.parse(
+			(
+				await ok(
+					openstack(
+						[
+							"image",
+							"create",
+							name,
+							"--file",
+							file,
+							"--disk-format",
+							"raw",
+							"--tag",
+							"a",
+							"-f",
+							"json",
+						],
+						dir,
+					),
+				)
+			).stdout,
+		);
+		await ok(
+			openstack(
+				[
+					"image",
+					"set",
+					name,
+					"--name",
+					`${name}-2`,
+					"--property",
+					"hw_disk_bus=virtio",
+					"--tag",
+					"b",
+					"--min-ram",
+					"256",
+					"--private",
+				],
+				dir,
+			),
+		);
+		let stored = await v2Image(id);
+		assert.equal(stored.name, `${name}-2`);
+		assert.equal(stored.hw_disk_bus, "virtio");
+		assert.equal(stored.min_ram, 256);
+		assert.equal(stored.visibility, "private");
+		assert.deepEqual([...stored.tags].sort(), ["a", "b"]);
+
+		await ok(
+			openstack(["image", "unset", `${name}-2`, "--property", "hw_disk_bus", "--tag", "a"], dir),
+		);
+		stored = await v2Image(id);
+		assert.equal(stored.hw_disk_bus, undefined);
+		assert.deepEqual(stored.tags, ["b"]);
+
+		const out = path.join(dir, "saved.raw");
+		await ok(openstack(["image", "save", "--file", out, `${name}-2`], dir));
+		assert.ok(Buffer.from(data).equals(fs.readFileSync(out)), "saved bytes differ");
+
+		// Another project cannot see the private image.
+		const hidden = await openstack(["image", "show", id], dir, ALT_TOKEN);
+		assert.notEqual(hidden.code, 0);
+		await ok(openstack(["image", "delete", `${name}-2`], dir));
+	});
+});
+
+describe("python-glanceclient v2 shell", () => {
+	test("image-create --file, image-list, image-show, image-update, image-tag-update, image-download, image-delete", async (t) => {
+		if (!need(t, "glance", glancePath)) return;
+		const dir = scratch(t);
+		const { file, md5, data } = imageFile(dir, 200_001);
+		const name = `gc-${crypto.randomUUID().slice(0, 8)}`;
+		// glanceclient sends the file chunked, without Content-Length.
+		const created = table(
+			(
+				await ok(
+					glance(
+						[
+							"image-create",
+							"--file",
+							file,
+							"--disk-format",
+							"raw",
+							"--container-format",
+							"bare",
+							"--name",
+							name,
+							"--property",
+							"os_distro=debian",
+						],
+						dir,
+					),
+				)
+			).stdout,
+		);
+		assert.match(created.id, UUID);
+		assert.equal(created.status, "active");
+		assert.equal(created.checksum, md5);
+		assert.equal(created.os_distro, "debian");
+		const id = created.id;
+
+		const list = (await ok(glance(["image-list", "--property-filter", "os_distro=debian"], dir)))
+			.stdout;
+		assert.match(list, new RegExp(id));
+		const shown = table((await ok(glance(["image-show", id], dir))).stdout);
+		assert.equal(shown.name, name);
+		assert.equal(shown.visibility, "shared");
+
+		const updated = table(
+			(
+				await ok(
+					glance(
+						[
+							"image-update",
+							id,
+							"--name",
+							`${name}-2`,
+							"--property",
+							"hw_x=1",
+							"--remove-property",
+							"os_distro",
+							"--min-ram",
+							"128",
+						],
+						dir,
+					),
+				)
+			).stdout,
+		);
+		assert.equal(updated.name, `${name}-2`);
+		assert.equal(updated.hw_x, "1");
+		assert.equal(updated.min_ram, "128");
+		assert.equal(updated.os_distro, undefined);
+
+		await ok(glance(["image-tag-update", id, "gtag"], dir));
+		assert.deepEqual((await v2Image(id)).tags, ["gtag"]);
+		await ok(glance(["image-tag-delete", id, "gtag"], dir));
+		assert.deepEqual((await v2Image(id)).tags, []);
+
+		const out = path.join(dir, "downloaded.raw");
+		await ok(glance(["image-download", id, "--file", out], dir));
+		assert.ok(Buffer.from(data).equals(fs.readFileSync(out)), "downloaded bytes differ");
+
+		await ok(glance(["image-delete", id], dir));
+		const gone = await glance(["image-show", id], dir);
+		assert.notEqual(gone.code, 0);
+		assert.match(gone.output, /not found/i);
+	});
+});
+
+const SDK_SCRIPT = `
+import hashlib, json, sys
+import openstack
+endpoint, token, path = sys.argv[1:4]
+conn = openstack.connect(auth_type="admin_token", auth={"endpoint": endpoint, "token": token})
+img = conn.create_image("sdk-" + sys.argv[4], filename=path, disk_format="raw", container_format="bare",
+                        wait=True, tags=["s1"], meta={"os_distro": "sdk"})
+out = {"id": img.id, "status": img.status, "checksum": img.checksum}
+conn.image.update_image(img, name="sdk-" + sys.argv[4] + "-2", min_ram=64)
+shown = conn.image.get_image(img.id)
+out["updated"] = [shown.name, shown.min_ram]
+out["download_md5"] = hashlib.md5(conn.image.download_image(shown).content).hexdigest()
+out["listed"] = [i.id for i in conn.image.images(name=shown.name)]
+out["tagged"] = [i.id for i in conn.image.images(tag="s1", visibility="shared")]
+conn.image.delete_image(img)
+out["after_delete"] = [i.id for i in conn.image.images(name=shown.name)]
+print(json.dumps(out))
+`;
+
+describe("openstacksdk on Image API v2", () => {
+	test("create_image(filename=…), update_image, download_image, images(**filters), delete", async (t) => {
+		if (!need(t, "openstack (with openstacksdk)", openstackPath)) return;
+		const dir = scratch(t);
+		const { file, md5 } = imageFile(dir, 77_777);
+		const script = path.join(dir, "sdk.py");
+		fs.writeFileSync(script, SDK_SCRIPT);
+		const suffix = crypto.randomUUID().slice(0, 8);
+		const res = await ok(
+			run([...sdkPython(), script, `${BASE}/v2`, DEMO_TOKEN, file, suffix], dir),
+		);
+		const out = JSON.parse(res.stdout.trim().split("\n").at(-1));
+		assert.equal(out.status, "active");
+		assert.equal(out.checksum, md5);
+		assert.deepEqual(out.updated, [`sdk-${suffix}-2`, 64]);
+		assert.equal(out.download_md5, md5);
+		assert.deepEqual(out.listed, [out.id]);
+		assert.ok(out.tagged.includes(out.id));
+		assert.deepEqual(out.after_delete, []);
+	});
+});
