@@ -175,6 +175,11 @@ async function bundle(name, configPath, envFile) {
 	);
 	const config = path.join(outdir, path.basename(configPath));
 	fs.copyFileSync(path.join(ROOT, configPath), config);
+	// The copied config names its static assets relative to itself: bring them along.
+	const assets = path.join(path.dirname(path.join(ROOT, configPath)), "public");
+	if (name === "app" && fs.existsSync(assets)) {
+		fs.cpSync(assets, path.join(outdir, "public"), { recursive: true });
+	}
 	const env = envFile ? path.join(outdir, path.basename(envFile)) : null;
 	if (env) fs.copyFileSync(path.join(ROOT, envFile), env);
 	const m = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(output);
