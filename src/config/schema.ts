@@ -206,7 +206,7 @@ export const settings = v.object({
 	VMDK_ALLOWED_TYPES: vmdkTypes("VMDK subtypes accepted (`none`: no VMDK)"),
 	REQUIRE_IMAGE_FORMAT_MATCH: boolean(true, "refuse bytes that are not the declared `disk_format`"),
 	DOCS_ASSETS_URL: baseUrl("where `/docs` loads Swagger UI's script and styles", {
-		defaultText: "the swagger-ui CDN",
+		defaultText: "the worker itself (`/docs/swagger-ui-dist/`)",
 	}),
 	REQUEST_LOG: choice(
 		["all", "errors"],
@@ -254,7 +254,7 @@ export const configSchema = v.pipe(
 		requireFormatMatch: vars.REQUIRE_IMAGE_FORMAT_MATCH,
 		/** Base URL used in Location headers and the versions document; null = the request's origin. */
 		publicEndpoint: vars.PUBLIC_ENDPOINT,
-		/** Where /docs loads swagger-ui-dist from; null = the jsDelivr CDN. */
+		/** Where /docs loads swagger-ui-dist from; null = the worker's own static assets. */
 		docsAssetsUrl: vars.DOCS_ASSETS_URL,
 		/** Which requests get a log line: every one, or only those answered with a 5xx. */
 		requestLog: vars.REQUEST_LOG,
