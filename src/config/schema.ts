@@ -169,10 +169,12 @@ export const settings = v.object({
 		DEFAULT_PROPERTY_QUOTA,
 		"properties per image (negative: unlimited) → 413; at most 60 in any case (see Known limitations)",
 	),
+	// The smallest plan's limit by default: an upload larger than the zone allows then gets our
+	// 413 pointing to upload sessions, not Cloudflare's own 413 page.
 	MAX_REQUEST_BYTES: integer(
-		0,
-		"largest request body; **set it to your zone plan's limit** (100000000 on Free/Pro) so clients get a clear 413 instead of the edge cutting them off",
-		{ note: "unlimited" },
+		100_000_000,
+		"largest request body: the zone plan's limit (Business 200000000, Enterprise 500000000), so clients get our 413, not the edge's; `0`: unlimited",
+		{ note: "100 MB, Free/Pro" },
 	),
 	UPLOAD_PART_BYTES: integer(
 		8 * 1024 * 1024,
