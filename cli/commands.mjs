@@ -113,7 +113,7 @@ export async function set(opts, { client, ui }, stdout) {
 }
 
 /**
- * DELETE /v1/images/{id}, for each id; a missing image is an error unless others went.
+ * DELETE /v1/images/{id}, for each id; every one is tried, and any refusal fails the command.
  * @param {{ids: string[]}} opts
  * @param {Context} ctx
  */
@@ -128,8 +128,9 @@ export async function remove(opts, { client, ui }) {
 			ui.note(`image ${id} deleted`);
 			continue;
 		}
+		// Each failure is printed once: the last by main, as the exit's reason.
+		if (failed) ui.error(failed.message);
 		failed = await client.failure(what, res);
-		ui.error(failed.message);
 	}
 	if (failed) throw failed;
 }

@@ -166,6 +166,7 @@ describe("list, show, set, delete, share, unshare", () => {
 		const refused = await run(["delete", p, ...auth()]);
 		assert.equal(refused.code, 2);
 		assert.match(refused.stderr, /protected/);
+		assert.equal(refused.stderr.match(/error:/g).length, 1, refused.stderr);
 	});
 
 	test("share and unshare", async () => {
