@@ -15,7 +15,7 @@ import {
 	verifyFailed,
 } from "./errors.mjs";
 import { digestFile, sizeOf } from "./files.mjs";
-import { AttemptFailure, drain, imageFromHeaders, isRetryableStatus, retrying } from "./http.mjs";
+import { AttemptFailure, drain, imageFromHeaders, isRetryableStatus } from "./http.mjs";
 import { withRetries } from "./retry.mjs";
 import { formatBytes, formatRate } from "./ui.mjs";
 
@@ -154,13 +154,13 @@ async function fetchToPart(client, ui, id, partPath, initialOffset) {
 	if (initialOffset === 0) await truncate(partPath);
 	try {
 		return await withRetries(attempt, {
-			...retrying(ui, what, client.retries, { verb: "resuming" }),
+			...client.retrying(what, { verb: "resuming" }),
 			progressed: () => received > 0,
 		});
 	} catch (err) {
 		if (!(err instanceof AttemptFailure)) throw err;
 		if (err.res) await drain(err.res);
-		throw networkFailure(`${what}: ${err.message} (${client.retries + 1} attempts)`, {
+		throw networkFailure(`${what}: ${err.message} (${err.attempts} attempts)`, {
 			cause: err.cause,
 		});
 	}

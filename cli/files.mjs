@@ -80,9 +80,17 @@ export class StateFile {
 	/**
 	 * @param {string} file
 	 * @param {import("./ui.mjs").Ui} ui
+	 * @param {string} [dir] instead of beside the file (a read-only directory, a CI cache): the
+	 *   name then carries a hash of the file's absolute path, so two files of one name differ
 	 */
-	constructor(file, ui) {
-		this.path = `${file}${STATE_SUFFIX}`;
+	constructor(file, ui, dir) {
+		if (dir) {
+			const absolute = path.resolve(file);
+			const tag = createHash("sha256").update(absolute).digest("hex").slice(0, 12);
+			this.path = path.join(dir, `${path.basename(file)}.${tag}${STATE_SUFFIX}`);
+		} else {
+			this.path = `${file}${STATE_SUFFIX}`;
+		}
 		this.ui = ui;
 		this.warned = false;
 	}
@@ -112,6 +120,7 @@ export class StateFile {
 	async write(/** @type {UploadState} */ state) {
 		const tmp = `${this.path}.${process.pid}.tmp`;
 		try {
+			await fsp.mkdir(path.dirname(this.path), { recursive: true });
 			await fsp.writeFile(
 				tmp,
 				`${JSON.stringify({ version: STATE_VERSION, ...state }, null, 2)}\n`,

@@ -58,27 +58,60 @@ export class AttemptFailure extends Error {
 		super(reason, { cause });
 		this.name = "AttemptFailure";
 		this.res = res;
+		/** How many attempts were made in all, once they are given up. */
+		this.attempts = 1;
 	}
+}
+
+/** Parallel parts failing together are one outage: one retry note per this long, not one each. */
+const RETRY_NOTE_INTERVAL_MS = 15_000;
+
+/**
+ * Says when the next retry note may be printed; shared by the requests of one run.
+ * @returns {{due(): boolean}}
+ */
+export function noteLimiter(now = Date.now) {
+	let last = Number.NEGATIVE_INFINITY;
+	return {
+		due() {
+			if (now() - last < RETRY_NOTE_INTERVAL_MS) return false;
+			last = now();
+			return true;
+		},
+	};
 }
 
 /**
  * withRetries options for attempts that throw AttemptFailures: the answer a retry replaces is
- * drained, its Retry-After honoured, and each retry noted as `<what>: <reason>; <verb> in 1.2 s`.
+ * drained, its Retry-After honoured, and retries noted as `<what>: <reason>; <verb> in 1.2 s`
+ * (at most one note per RETRY_NOTE_INTERVAL_MS with a limiter). The failure given up on gets
+ * `attempts`, for the final message.
  * @param {Ui} ui
  * @param {string} what
  * @param {number} retries
- * @param {{verb?: string, signal?: AbortSignal}} [options]
+ * @param {{verb?: string, signal?: AbortSignal, retryForMs?: number, limiter?: {due(): boolean}}} [options]
  * @returns {import("./retry.mjs").RetryOptions<AttemptFailure>}
  */
-export function retrying(ui, what, retries, { verb = "retrying", signal } = {}) {
+export function retrying(
+	ui,
+	what,
+	retries,
+	{ verb = "retrying", signal, retryForMs, limiter } = {},
+) {
 	return {
 		retries,
+		retryForMs,
 		signal,
 		retryable: (error) => error instanceof AttemptFailure,
 		retryAfter: (error) => error.res?.headers.get("retry-after"),
 		onRetry: async ({ error, delayMs }) => {
 			if (error.res) await drain(error.res);
-			ui.note(`${what}: ${error.message}; ${verb} in ${(delayMs / 1000).toFixed(1)} s`);
+			if (!limiter || limiter.due()) {
+				ui.note(`${what}: ${error.message}; ${verb} in ${(delayMs / 1000).toFixed(1)} s`);
+			}
+		},
+		onGiveUp: ({ error, attempts }) => {
+			error.attempts = attempts;
 		},
 	};
 }
@@ -178,14 +211,66 @@ export async function drain(/** @type {Response} */ res) {
 
 export class Client {
 	/**
-	 * @param {{url: string, token: string, retries: number, ui: Ui, userAgent: string}} options
+	 * @param {{url: string, token: string, retries: number, retryForMs?: number, ui: Ui, userAgent: string}} options
 	 */
-	constructor({ url, token, retries, ui, userAgent }) {
+	constructor({ url, token, retries, retryForMs = Number.POSITIVE_INFINITY, ui, userAgent }) {
 		this.baseUrl = url;
 		this.token = token;
 		this.retries = retries;
+		this.retryForMs = retryForMs;
 		this.ui = ui;
 		this.userAgent = userAgent;
+		this.limiter = noteLimiter();
+		/** Whether GET /versions has shown this to be a Glance endpoint (asked on a first 404). */
+		this.endpointChecked = false;
+	}
+
+	/**
+	 * retrying() with this client's budget and shared note limiter.
+	 * @param {string} what
+	 * @param {{verb?: string, signal?: AbortSignal}} [options]
+	 */
+	retrying(what, options = {}) {
+		return retrying(this.ui, what, this.retries, {
+			...options,
+			retryForMs: this.retryForMs,
+			limiter: this.limiter,
+		});
+	}
+
+	/**
+	 * After a 404: is this a glance-edge / Glance endpoint at all? A wrong URL path (a missing
+	 * prefix, another service) answers 404 to everything, which would otherwise read as "image
+	 * not found". Glance answers GET /versions with its versions document.
+	 */
+	async checkEndpoint() {
+		if (this.endpointChecked) return;
+		let status = "no answer";
+		try {
+			const res = await fetch(this.url("/versions"), {
+				headers: { "User-Agent": this.userAgent, Accept: "application/json" },
+				signal: AbortSignal.timeout(30_000),
+			});
+			status = `HTTP ${res.status}`;
+			/** @type {{versions?: {id?: unknown}[]} | null} */
+			let doc = null;
+			try {
+				doc = /** @type {{versions?: {id?: unknown}[]}} */ (await res.json());
+			} catch {}
+			if (
+				(res.status === 200 || res.status === 300) &&
+				Array.isArray(doc?.versions) &&
+				doc.versions.some((v) => typeof v?.id === "string" && /^v1(\.|$)/.test(v.id))
+			) {
+				this.endpointChecked = true;
+				return;
+			}
+		} catch (err) {
+			status = describeNetworkError(err);
+		}
+		throw refused(
+			`${this.baseUrl} is not a glance-edge / Glance endpoint (GET ${this.url("/versions")}: ${status}, no v1 in a versions document): check --url (OS_IMAGE_URL)`,
+		);
 	}
 
 	url(/** @type {string} */ path) {
@@ -243,21 +328,28 @@ export class Client {
 			}
 			return res;
 		};
+		let res;
 		try {
-			return await withRetries(
-				attempt,
-				retrying(this.ui, what, this.retries, { signal: options.signal }),
-			);
+			res = await withRetries(attempt, this.retrying(what, { signal: options.signal }));
 		} catch (err) {
 			if (!(err instanceof AttemptFailure)) throw err;
 			// Out of retries: the caller reads the last answer like any other.
 			if (err.res) return err.res;
-			const attempts = this.retries + 1;
+			const attempts = err.attempts;
 			throw networkFailure(
 				`${what}: ${err.message} (${attempts} attempt${attempts > 1 ? "s" : ""})`,
 				{ cause: err.cause },
 			);
 		}
+		if (res.status === 404 && !this.endpointChecked) {
+			try {
+				await this.checkEndpoint();
+			} catch (err) {
+				await drain(res);
+				throw err;
+			}
+		}
+		return res;
 	}
 
 	/**

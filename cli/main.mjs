@@ -3,9 +3,11 @@
 
 import fs from "node:fs";
 import { parseArgs } from "node:util";
+import { abort, list, remove, set, share, show } from "./commands.mjs";
+import { connectionFrom, resolveConnection } from "./connect.mjs";
 import { download } from "./download.mjs";
-import { asError, CliError, EXIT, oneLine, refused, usageError } from "./errors.mjs";
-import { Client, drain, normalizeEndpoint } from "./http.mjs";
+import { asError, CliError, EXIT, oneLine, usageError } from "./errors.mjs";
+import { Client } from "./http.mjs";
 import { createUi } from "./ui.mjs";
 import { upload } from "./upload.mjs";
 
@@ -15,26 +17,52 @@ export const HELP = `Usage:
   glance-edge upload <file> --name NAME --disk-format FORMAT --container-format FORMAT [options]
   glance-edge download <image-id> <file> [options]
   glance-edge abort <image-id> [options]
+  glance-edge list [--name NAME] [--status S] [--property KEY=VALUE] ... [--json]
+  glance-edge show <image-id> [--json]
+  glance-edge set <image-id> [--name NAME] [--property KEY=VALUE] [--remove-property KEY]
+                  [--protected | --unprotected] [--public | --private] [--min-disk GB] [--min-ram MB]
+  glance-edge delete <image-id>...
+  glance-edge share <image-id> <tenant> [--can-share]
+  glance-edge unshare <image-id> <tenant>
+  glance-edge --version
 
 Moves VM images to and from a glance-edge server (OpenStack Image API v1) in parts, with
-progress, retries, resume and checksum verification.
+progress, retries, resume and checksum verification, and manages their metadata.
 
   upload     Hashes <file> (MD5, SHA-512), registers an image, uploads the file in parts through
              an upload session, waits until the server has verified it and checks its checksums.
              Interrupted? Run the same command again: it resumes, sending only the parts the
-             server does not have (state is kept in <file>.glance-edge.json until success).
+             server does not have (state is kept in <file>.glance-edge.json, or in --state-dir,
+             until success).
   download   Saves the image to <file> through <file>.part, which a re-run resumes with a Range
              request; checks MD5 and SHA-512 before renaming it to <file>.
   abort      Discards the open upload session of a queued image and the parts it holds.
+  list       Lists the images you can see: id, name, status, disk format, size (tab-separated),
+             or JSON with --json. Filters: --name, --status, --disk-format, --container-format,
+             --size-min, --size-max, --property KEY=VALUE; --limit N, --sort-key, --sort-dir.
+  show       Prints an image's fields and properties (tab-separated), or JSON with --json.
+  set        Updates an image: properties are merged, --remove-property removes one.
+  delete     Deletes images.
+  share      Makes an image visible to another tenant (--can-share: who may share it further).
+  unshare    Takes that back.
+
+Connection (options win over the environment, which wins over clouds.yaml):
+  --url URL          server endpoint, e.g. https://images.example.com  [env OS_IMAGE_URL, OS_ENDPOINT]
+  --token TOKEN      token sent as X-Auth-Token                        [env OS_AUTH_TOKEN, OS_TOKEN]
+  --os-cloud NAME    a cloud of clouds.yaml                            [env OS_CLOUD]
+  Without a token, Keystone v3 password authentication: OS_AUTH_URL, OS_USERNAME, OS_PASSWORD,
+  OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME (or the cloud's auth section);
+  without a URL, the image endpoint of the token's catalog (OS_INTERFACE, OS_REGION_NAME).
 
 Options:
-  --url URL                  server endpoint, e.g. https://images.example.com  [env OS_IMAGE_URL]
-  --token TOKEN              token sent as X-Auth-Token                        [env OS_AUTH_TOKEN]
-  --retries N                retries of a request after 5xx, 429, 408 or network errors, with
-                             exponential backoff (default 4)
+  --retries N                retries of a request after 5xx, 429, 408 or network errors
+                             (default: as many as fit in --retry-for)
+  --retry-for SECONDS        how long to keep retrying an outage, with exponential backoff and
+                             jitter (default 300; with --retries N alone: no limit)
   -q, --quiet                print nothing on stderr but errors
-  --json                     print the final image as JSON on stdout
+  --json                     print the result as JSON on stdout
   -h, --help                 print this help
+  --version                  print the version
 
 Upload options:
   --name NAME                image name (required unless --id)
@@ -47,9 +75,11 @@ Upload options:
   --id IMAGE_ID              upload into this queued image instead of registering a new one
   --parallel N               parts uploaded at the same time (default 4, at most 32)
   --verify-timeout SECONDS   how long to wait for the server's verification (default 3600)
+  --state-dir DIR            keep the resume state in DIR instead of next to <file>
 
 Output: upload prints the image id on stdout (the image as JSON with --json). Progress goes to
-stderr: a bar (bytes, MB/s, ETA) on a terminal, a line every 10 s otherwise, none with --quiet.
+stderr: a bar (bytes, MB/s, ETA) on a terminal; otherwise a line at the start and one every
+10 s; none with --quiet.
 
 Exit status:
   0    success
@@ -64,16 +94,31 @@ Exit status:
 const COMMON = [
 	"url",
 	"os-image-url",
+	"os-endpoint",
 	"token",
 	"os-auth-token",
+	"os-token",
+	"os-cloud",
 	"retries",
+	"retry-for",
 	"quiet",
 	"json",
 	"help",
+	"version",
 ];
-/** @typedef {"upload" | "download" | "abort"} Command */
+const LIST_FILTERS = /** @type {const} */ ([
+	"name",
+	"status",
+	"disk-format",
+	"container-format",
+	"size-min",
+	"size-max",
+	"sort-key",
+	"sort-dir",
+]);
+/** @typedef {"upload" | "download" | "abort" | "list" | "show" | "set" | "delete" | "share" | "unshare"} Command */
 
-/** @type {Record<Command, {positionals: string[], options: string[]}>} */
+/** @type {Record<Command, {positionals: string[], variadic?: boolean, options: string[]}>} */
 const COMMANDS = {
 	upload: {
 		positionals: ["file"],
@@ -89,32 +134,71 @@ const COMMANDS = {
 			"id",
 			"parallel",
 			"verify-timeout",
+			"state-dir",
 		],
 	},
 	download: { positionals: ["image-id", "file"], options: COMMON },
 	abort: { positionals: ["image-id"], options: COMMON },
+	list: { positionals: [], options: [...COMMON, ...LIST_FILTERS, "property", "limit", "public"] },
+	show: { positionals: ["image-id"], options: COMMON },
+	set: {
+		positionals: ["image-id"],
+		options: [
+			...COMMON,
+			"name",
+			"property",
+			"remove-property",
+			"protected",
+			"unprotected",
+			"public",
+			"private",
+			"min-disk",
+			"min-ram",
+		],
+	},
+	delete: { positionals: ["image-id"], variadic: true, options: COMMON },
+	share: { positionals: ["image-id", "tenant"], options: [...COMMON, "can-share"] },
+	unshare: { positionals: ["image-id", "tenant"], options: COMMON },
 };
+const COMMAND_NAMES = Object.keys(COMMANDS).join(", ");
 
 /** @satisfies {NonNullable<import("node:util").ParseArgsConfig["options"]>} */
 const OPTIONS = {
 	url: { type: "string" },
 	"os-image-url": { type: "string" },
+	"os-endpoint": { type: "string" },
 	token: { type: "string" },
 	"os-auth-token": { type: "string" },
+	"os-token": { type: "string" },
+	"os-cloud": { type: "string" },
 	retries: { type: "string" },
+	"retry-for": { type: "string" },
 	quiet: { type: "boolean", short: "q" },
 	json: { type: "boolean" },
 	help: { type: "boolean", short: "h" },
+	version: { type: "boolean" },
 	name: { type: "string" },
 	"disk-format": { type: "string" },
 	"container-format": { type: "string" },
 	property: { type: "string", multiple: true },
+	"remove-property": { type: "string", multiple: true },
 	public: { type: "boolean" },
+	private: { type: "boolean" },
+	protected: { type: "boolean" },
+	unprotected: { type: "boolean" },
 	"min-disk": { type: "string" },
 	"min-ram": { type: "string" },
 	id: { type: "string" },
 	parallel: { type: "string" },
 	"verify-timeout": { type: "string" },
+	"state-dir": { type: "string" },
+	status: { type: "string" },
+	"size-min": { type: "string" },
+	"size-max": { type: "string" },
+	"sort-key": { type: "string" },
+	"sort-dir": { type: "string" },
+	limit: { type: "string" },
+	"can-share": { type: "boolean" },
 };
 
 /**
@@ -130,9 +214,10 @@ function integer(value, option, { min, max }) {
 	return Number(value);
 }
 
-function packageVersion() {
+/** The CLI's own version: the package.json beside these modules (cli/ is the package). */
+export function packageVersion() {
 	try {
-		const url = new URL("../package.json", import.meta.url);
+		const url = new URL("./package.json", import.meta.url);
 		return JSON.parse(fs.readFileSync(url, "utf8")).version ?? "0";
 	} catch {
 		return "0";
@@ -141,26 +226,53 @@ function packageVersion() {
 
 /**
  * @typedef {object} CommonOptions
- * @property {string} url
- * @property {string} token
+ * @property {import("./connect.mjs").Connection} connection
  * @property {number} retries
+ * @property {number} retryForMs
  * @property {boolean} quiet
  * @property {boolean} json
  */
 
 /**
- * @typedef {{help: true}
+ * @typedef {{help: true} | {version: true}
  *   | {command: "upload", options: CommonOptions & import("./upload.mjs").UploadOptions}
  *   | {command: "download", options: CommonOptions & import("./download.mjs").DownloadOptions}
- *   | {command: "abort", options: CommonOptions & {id: string}}} CommandLine
+ *   | {command: "abort" | "show", options: CommonOptions & {id: string}}
+ *   | {command: "list", options: CommonOptions & import("./commands.mjs").ListOptions}
+ *   | {command: "set", options: CommonOptions & import("./commands.mjs").SetOptions}
+ *   | {command: "delete", options: CommonOptions & {ids: string[]}}
+ *   | {command: "share" | "unshare", options: CommonOptions & {id: string, tenant: string, canShare?: boolean, unshare?: boolean}}} CommandLine
  */
 
 /** @returns {name is Command} */
 const isCommand = (/** @type {string} */ name) => Object.hasOwn(COMMANDS, name);
 
+/** KEY=VALUE pairs of a repeatable option. */
+function pairs(/** @type {string[] | undefined} */ values, /** @type {string} */ option) {
+	/** @type {Record<string, string>} */
+	const out = {};
+	for (const pair of values ?? []) {
+		const eq = pair.indexOf("=");
+		if (eq <= 0) throw usageError(`--${option} must be KEY=VALUE, not "${pair}"`);
+		out[pair.slice(0, eq)] = pair.slice(eq + 1);
+	}
+	return out;
+}
+
+/** At most one of two opposite switches; undefined when neither is given. */
+function either(
+	/** @type {Record<string, unknown>} */ values,
+	/** @type {string} */ yes,
+	/** @type {string} */ no,
+) {
+	if (values[yes] && values[no]) throw usageError(`--${yes} and --${no} contradict each other`);
+	return values[yes] ? true : values[no] ? false : undefined;
+}
+
 /**
- * Parses argv (without node and the script) into {help} or {command, options}.
- * Throws a USAGE CliError for anything wrong.
+ * Parses argv (without node and the script) into {help}, {version} or {command, options}.
+ * Throws a USAGE CliError for anything wrong. Needs no network: where the server is and which
+ * token to use may still depend on Keystone (resolved by main).
  * @param {string[]} argv
  * @param {NodeJS.ProcessEnv} env
  * @returns {CommandLine}
@@ -174,10 +286,11 @@ export function parseCommandLine(argv, env) {
 	}
 	const { values, positionals } = parsed;
 	if (values.help || positionals[0] === "help") return { help: true };
-	if (positionals.length === 0) throw usageError("no command given (upload, download or abort)");
+	if (values.version || positionals[0] === "version") return { version: true };
+	if (positionals.length === 0) throw usageError(`no command given (${COMMAND_NAMES})`);
 	const command = positionals[0];
 	if (!isCommand(command)) {
-		throw usageError(`unknown command "${command}" (upload, download or abort)`);
+		throw usageError(`unknown command "${command}" (${COMMAND_NAMES})`);
 	}
 	const spec = COMMANDS[command];
 	for (const name of Object.keys(values)) {
@@ -186,37 +299,114 @@ export function parseCommandLine(argv, env) {
 		}
 	}
 	const args = positionals.slice(1);
-	if (args.length !== spec.positionals.length) {
+	const countOk = spec.variadic
+		? args.length >= spec.positionals.length
+		: args.length === spec.positionals.length;
+	if (!countOk) {
 		throw usageError(
-			`${command} takes ${spec.positionals.map((p) => `<${p}>`).join(" ")}` +
+			`${command} takes ${spec.positionals.map((p) => `<${p}>`).join(" ")}${spec.variadic ? "..." : ""}` +
 				(args.length > spec.positionals.length
 					? `; unexpected "${args[spec.positionals.length]}"`
 					: ""),
 		);
 	}
 	for (const [i, arg] of args.entries()) {
-		if (arg === "") throw usageError(`<${spec.positionals[i]}> must not be empty`);
+		if (arg === "")
+			throw usageError(
+				`<${spec.positionals[Math.min(i, spec.positionals.length - 1)]}> must not be empty`,
+			);
 	}
 
-	const rawUrl = values.url ?? values["os-image-url"] ?? env.OS_IMAGE_URL;
-	if (!rawUrl) throw usageError("no server URL: give --url or set OS_IMAGE_URL");
-	const url = normalizeEndpoint(rawUrl);
-	if (!url) throw usageError(`--url must be an http or https URL, not "${rawUrl}"`);
-	const token = values.token ?? values["os-auth-token"] ?? env.OS_AUTH_TOKEN;
-	if (!token) throw usageError("no token: give --token or set OS_AUTH_TOKEN");
-	if (/[\r\n]/.test(token)) throw usageError("the token must be one line");
-
+	const token = values.token ?? values["os-auth-token"] ?? values["os-token"];
+	if (token !== undefined && /[\r\n]/.test(token)) throw usageError("the token must be one line");
+	const connection = connectionFrom(
+		{
+			url: values.url ?? values["os-image-url"] ?? values["os-endpoint"],
+			token,
+			cloud: values["os-cloud"],
+		},
+		env,
+	);
+	const retries = integer(values.retries, "retries", { min: 0, max: 1000 });
+	const retryFor = integer(values["retry-for"], "retry-for", { min: 0, max: 7 * 86400 });
 	/** @type {CommonOptions} */
 	const common = {
-		url,
-		token,
-		retries: integer(values.retries, "retries", { min: 0, max: 20 }) ?? 4,
+		connection,
+		// An outage is ridden out for minutes by default, not for a fixed number of tries.
+		retries: retries ?? 1000,
+		retryForMs:
+			retryFor !== undefined
+				? retryFor * 1000
+				: retries !== undefined
+					? Number.POSITIVE_INFINITY
+					: 300_000,
 		quiet: Boolean(values.quiet),
 		json: Boolean(values.json),
 	};
+	const minDisk = integer(values["min-disk"], "min-disk", { min: 0, max: 2 ** 31 - 1 });
+	const minRam = integer(values["min-ram"], "min-ram", { min: 0, max: 2 ** 31 - 1 });
 	if (command === "download")
 		return { command, options: { ...common, id: args[0], file: args[1] } };
-	if (command === "abort") return { command, options: { ...common, id: args[0] } };
+	if (command === "abort" || command === "show") {
+		return { command, options: { ...common, id: args[0] } };
+	}
+	if (command === "delete") return { command, options: { ...common, ids: args } };
+	if (command === "share" || command === "unshare") {
+		return {
+			command,
+			options: {
+				...common,
+				id: args[0],
+				tenant: args[1],
+				canShare: Boolean(values["can-share"]),
+				unshare: command === "unshare",
+			},
+		};
+	}
+	if (command === "list") {
+		/** @type {Record<string, string>} */
+		const filters = {};
+		for (const option of LIST_FILTERS) {
+			const value = values[option];
+			if (value !== undefined) filters[option.replaceAll("-", "_")] = value;
+		}
+		for (const [key, value] of Object.entries(pairs(values.property, "property"))) {
+			filters[`property-${key}`] = value;
+		}
+		if (values.public) filters.is_public = "true";
+		return {
+			command,
+			options: {
+				...common,
+				filters,
+				limit: integer(values.limit, "limit", { min: 1, max: 1_000_000 }),
+			},
+		};
+	}
+	if (command === "set") {
+		/** @type {Record<string, unknown>} */
+		const fields = {};
+		if (values.name !== undefined) fields.name = values.name;
+		if (minDisk !== undefined) fields.min_disk = minDisk;
+		if (minRam !== undefined) fields.min_ram = minRam;
+		const isPublic = either(values, "public", "private");
+		if (isPublic !== undefined) fields.is_public = isPublic;
+		const isProtected = either(values, "protected", "unprotected");
+		if (isProtected !== undefined) fields.protected = isProtected;
+		const properties = pairs(values.property, "property");
+		const removeProperties = values["remove-property"] ?? [];
+		if (
+			Object.keys(fields).length === 0 &&
+			Object.keys(properties).length === 0 &&
+			removeProperties.length === 0
+		) {
+			throw usageError("set needs something to change (--name, --property, --protected, ...)");
+		}
+		return {
+			command,
+			options: { ...common, id: args[0], fields, properties, removeProperties },
+		};
+	}
 
 	const id = values.id;
 	if (id !== undefined && id.trim() === "") throw usageError("--id must not be empty");
@@ -225,13 +415,6 @@ export function parseCommandLine(argv, env) {
 			if (!values[required])
 				throw usageError(`upload needs --${required} (or --id of a queued image)`);
 		}
-	}
-	/** @type {Record<string, string>} */
-	const properties = {};
-	for (const pair of values.property ?? []) {
-		const eq = pair.indexOf("=");
-		if (eq <= 0) throw usageError(`--property must be KEY=VALUE, not "${pair}"`);
-		properties[pair.slice(0, eq)] = pair.slice(eq + 1);
 	}
 	const verifyTimeout = integer(values["verify-timeout"], "verify-timeout", {
 		min: 1,
@@ -246,34 +429,15 @@ export function parseCommandLine(argv, env) {
 			name: values.name,
 			diskFormat: values["disk-format"],
 			containerFormat: values["container-format"],
-			properties,
+			properties: pairs(values.property, "property"),
 			isPublic: Boolean(values.public),
-			minDisk: integer(values["min-disk"], "min-disk", { min: 0, max: 2 ** 31 - 1 }),
-			minRam: integer(values["min-ram"], "min-ram", { min: 0, max: 2 ** 31 - 1 }),
+			minDisk,
+			minRam,
 			parallel: integer(values.parallel, "parallel", { min: 1, max: 32 }) ?? 4,
 			verifyTimeoutMs: (verifyTimeout ?? 3600) * 1000,
+			stateDir: values["state-dir"],
 		},
 	};
-}
-
-/**
- * @param {{id: string}} opts
- * @param {import("./http.mjs").Context} ctx
- */
-async function abort(opts, { client, ui }) {
-	const what = `discarding the upload session of image ${opts.id}`;
-	const res = await client.call(
-		"DELETE",
-		`/v1/images/${encodeURIComponent(opts.id)}/upload-session`,
-		{ what },
-	);
-	if (res.status === 404) {
-		await drain(res);
-		throw refused(`image ${opts.id} has no open upload session`);
-	}
-	if (!res.ok) throw await client.failure(what, res);
-	await drain(res);
-	ui.note(`upload session of image ${opts.id} discarded`);
 }
 
 const toJson = (/** @type {unknown} */ value) => `${JSON.stringify(value, null, 2)}\n`;
@@ -299,20 +463,36 @@ export async function main(argv, io = {}) {
 		stdout.write(HELP);
 		return EXIT.OK;
 	}
+	if ("version" in parsed) {
+		stdout.write(`glance-edge ${packageVersion()}\n`);
+		return EXIT.OK;
+	}
 	const { command, options } = parsed;
 	const ui = createUi({ stream: stderr, quiet: options.quiet });
+	const userAgent = `glance-edge-cli/${packageVersion()} node/${process.versions.node}`;
+	let endpoint;
+	try {
+		endpoint = await resolveConnection(options.connection, { userAgent });
+	} catch (err) {
+		if (!(err instanceof CliError)) throw err;
+		ui.error(err.message);
+		if (err.exitCode === EXIT.USAGE) stderr.write(`Run "glance-edge --help" for usage.\n`);
+		return err.exitCode;
+	}
 	const client = new Client({
-		url: options.url,
-		token: options.token,
+		url: endpoint.url,
+		token: endpoint.token,
 		retries: options.retries,
+		retryForMs: options.retryForMs,
 		ui,
-		userAgent: `glance-edge-cli/${packageVersion()} node/${process.versions.node}`,
+		userAgent,
 	});
 	const ctx = { client, ui };
+	const resumable = command === "upload" || command === "download";
 
 	const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
 		ui.clear();
-		const hint = command === "abort" ? "" : "; run the same command again to resume";
+		const hint = resumable ? "; run the same command again to resume" : "";
 		stderr.write(`glance-edge: interrupted (${signal})${hint}\n`);
 		process.exit(signal === "SIGINT" ? EXIT.INTERRUPTED : 128 + 15);
 	};
@@ -325,6 +505,16 @@ export async function main(argv, io = {}) {
 		} else if (command === "download") {
 			const image = await download(options, ctx);
 			if (options.json) stdout.write(toJson(image));
+		} else if (command === "list") {
+			await list(options, ctx, stdout);
+		} else if (command === "show") {
+			await show(options, ctx, stdout);
+		} else if (command === "set") {
+			await set(options, ctx, stdout);
+		} else if (command === "delete") {
+			await remove(options, ctx);
+		} else if (command === "share" || command === "unshare") {
+			await share(options, ctx);
 		} else {
 			await abort(options, ctx);
 		}
@@ -333,7 +523,9 @@ export async function main(argv, io = {}) {
 		ui.clear();
 		if (err instanceof CliError) {
 			if (options.json && err.image) stdout.write(toJson(err.image));
-			ui.error(err.message);
+			const again =
+				resumable && err.exitCode === EXIT.NETWORK ? "; run the same command again to resume" : "";
+			ui.error(`${err.message}${again}`);
 			return err.exitCode;
 		}
 		ui.error(`unexpected failure: ${oneLine((err instanceof Error && err.stack) || err)}`);

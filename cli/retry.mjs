@@ -1,11 +1,13 @@
 // @ts-check
-// The one retry loop of the CLI: a bounded number of attempts, with exponential backoff and
-// jitter between them, or the wait the server asked for with Retry-After.
+// The one retry loop of the CLI: attempts bounded in number and in time (an outage is ridden
+// out for minutes), with exponential backoff and jitter between them, or the wait the server
+// asked for with Retry-After.
 
 import { setTimeout as timeout } from "node:timers/promises";
 
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 20_000;
+const BACKOFF_BASE_MS = 1000;
+// Long enough that a server being redeployed is not hammered, short enough to notice it is back.
+const BACKOFF_CAP_MS = 30_000;
 const RETRY_AFTER_CAP_MS = 60_000;
 
 /**
@@ -37,6 +39,10 @@ const sleepFor = (ms, signal) => timeout(ms, undefined, { signal });
  * @template E the failures worth another try
  * @typedef {object} RetryOptions
  * @property {number} retries how many times to try again after the first failure
+ * @property {number} [retryForMs] how long after the first failure of a run of failures to
+ *   keep trying (default: no limit but `retries`)
+ * @property {(outcome: {error: E, attempts: number}) => unknown} [onGiveUp] called with the
+ *   last failure before it is thrown
  * @property {(error: unknown) => error is E} retryable whether a failure is worth another try
  * @property {(error: E) => boolean} [progressed] whether a failed attempt got somewhere
  *   (a download that broke off after some bytes): it earns a fresh budget of retries, and the
@@ -48,11 +54,13 @@ const sleepFor = (ms, signal) => timeout(ms, undefined, { signal });
  * @property {AbortSignal} [signal] aborts the wait between attempts
  * @property {(ms: number, signal?: AbortSignal) => Promise<unknown>} [sleep] for tests
  * @property {() => number} [random] for tests
+ * @property {() => number} [now] for tests
  */
 
 /**
- * Runs `attempt` until it succeeds, fails in a way `retryable` rejects, or has failed
- * `retries` + 1 times in a row; then the last failure is thrown as it is.
+ * Runs `attempt` until it succeeds, fails in a way `retryable` rejects, has failed
+ * `retries` + 1 times in a row, or would wait past `retryForMs` since the first of those
+ * failures; then the last failure is thrown as it is.
  *
  * @template T, E
  * @param {(n: number) => Promise<T>} attempt one try, called with 0, 1, 2, …; throws to fail
@@ -60,17 +68,23 @@ const sleepFor = (ms, signal) => timeout(ms, undefined, { signal });
  * @returns {Promise<T>}
  */
 export async function withRetries(attempt, options) {
-	const { retries, retryable, progressed, retryAfter, onRetry, signal } = options;
-	const { sleep = sleepFor, random = Math.random } = options;
+	const { retries, retryable, progressed, retryAfter, onRetry, onGiveUp, signal } = options;
+	const { sleep = sleepFor, random = Math.random, retryForMs = Number.POSITIVE_INFINITY } = options;
+	const now = options.now ?? Date.now;
 	let failures = 0;
+	let firstFailure = 0;
 	for (let n = 0; ; n++) {
 		try {
 			return await attempt(n);
 		} catch (error) {
 			if (!retryable(error)) throw error;
 			if (progressed?.(error)) failures = 0;
-			if (failures >= retries) throw error;
+			if (failures === 0) firstFailure = now();
 			const delayMs = backoffDelay(failures, retryAfter?.(error), random);
+			if (failures >= retries || now() + delayMs - firstFailure > retryForMs) {
+				await onGiveUp?.({ error, attempts: failures + 1 });
+				throw error;
+			}
 			failures++;
 			await onRetry?.({ error, retry: failures, delayMs });
 			await sleep(delayMs, signal);

@@ -163,6 +163,9 @@ export function createUi(options = {}) {
 				this.timer.unref();
 				this.redraw();
 			} else {
+				// A log shows at once that the transfer started, not only 10 s later.
+				const resumed = initial > 0 ? `, ${formatBytes(initial)} already there` : "";
+				stream.write(`${PREFIX}: ${label} ${formatBytes(total)}${resumed}\n`);
 				this.timer = setInterval(() => this.tick(), Math.min(lineIntervalMs, 1000));
 				this.timer.unref();
 			}

@@ -9,8 +9,10 @@ import fsp from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
 	asError,
+	CliError,
 	causeOf,
 	describeNetworkError,
+	EXIT,
 	errorCode,
 	networkFailure,
 	refused,
@@ -18,12 +20,11 @@ import {
 	verifyFailed,
 } from "./errors.mjs";
 import { digestFile, StateFile } from "./files.mjs";
-import { AttemptFailure, drain, errorMessage, isRetryableStatus, retrying } from "./http.mjs";
+import { AttemptFailure, drain, errorMessage, isRetryableStatus } from "./http.mjs";
 import { withRetries } from "./retry.mjs";
 import { formatBytes, formatRate } from "./ui.mjs";
 
 /**
- * @typedef {import("./errors.mjs").CliError} CliError
  * @typedef {import("./http.mjs").Client} Client
  * @typedef {import("./http.mjs").Image} Image
  * @typedef {import("./ui.mjs").Ui} Ui
@@ -42,6 +43,7 @@ import { formatBytes, formatRate } from "./ui.mjs";
  * @property {number} [minRam]
  * @property {number} parallel
  * @property {number} verifyTimeoutMs
+ * @property {string} [stateDir] where the resume state goes instead of beside the file
  */
 
 /**
@@ -120,7 +122,7 @@ export async function upload(opts, { client, ui }) {
 		throw usageError(`cannot read ${file}: ${errorCode(err)}`);
 	}
 	const size = stat.size;
-	const state = new StateFile(file, ui);
+	const state = new StateFile(file, ui, opts.stateDir);
 	const fileKey = { url: client.baseUrl, size, mtime_ms: stat.mtimeMs };
 
 	// A state file from an earlier run on this very file (same server, size and mtime) gives
@@ -169,12 +171,22 @@ export async function upload(opts, { client, ui }) {
 		if (!imageId) {
 			imageId = randomUUID();
 			origin = "new";
+			// Saved first: a registration whose answer is lost may still have created the image.
 			await saveState(imageId);
-			await register(client, imageId, opts);
 		} else {
 			await saveState(imageId);
 		}
-		outcome = await obtainSession(client, imageId, origin, size, digests);
+		try {
+			if (origin === "new") await register(client, imageId, opts);
+			outcome = await obtainSession(client, imageId, origin, size, digests);
+		} catch (err) {
+			// Refused (a bad token, a registration or session the server will not take): there is
+			// nothing to resume, and a re-run must not "resume" an image that never existed.
+			if (origin === "new" && err instanceof CliError && err.exitCode === EXIT.REFUSED) {
+				await state.remove();
+			}
+			throw err;
+		}
 		if ("restart" in outcome) {
 			if (origin === "id") throw outcome.error;
 			ui.note(`${outcome.error.message}; registering a new image`);
@@ -455,7 +467,7 @@ async function uploadParts(client, ui, { id, file, session, missing, parallel })
 			const n = queue.shift();
 			if (n === undefined) break;
 			try {
-				await uploadPart(client, ui, { id, file, session, n, meter, signal: stop.signal });
+				await uploadPart(client, { id, file, session, n, meter, signal: stop.signal });
 			} catch (err) {
 				if (!failure) {
 					failure = err;
@@ -478,11 +490,10 @@ function isRetryablePartStatus(/** @type {number} */ status) {
 
 /**
  * @param {Client} client
- * @param {Ui} ui
  * @param {{id: string, file: string, session: Session, n: number,
  *   meter: import("./ui.mjs").Meter, signal: AbortSignal}} part
  */
-async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
+async function uploadPart(client, { id, file, session, n, meter, signal }) {
 	const { start, end } = partRange(session, n);
 	const length = end - start;
 	const path = `${sessionPath(id)}/parts/${n}`;
@@ -555,10 +566,10 @@ async function uploadPart(client, ui, { id, file, session, n, meter, signal }) {
 		throw await failure(res, earlier + 1);
 	};
 	try {
-		await withRetries(attempt, retrying(ui, what, client.retries, { signal }));
+		await withRetries(attempt, client.retrying(what, { signal }));
 	} catch (err) {
 		if (!(err instanceof AttemptFailure)) throw err;
-		const attempts = client.retries + 1;
+		const attempts = err.attempts;
 		if (err.res) throw await failure(err.res, attempts);
 		throw networkFailure(`${what}: ${err.message} (${attempts} attempts)`, { cause: err.cause });
 	}

@@ -169,10 +169,12 @@ export const settings = v.object({
 		DEFAULT_PROPERTY_QUOTA,
 		"properties per image (negative: unlimited) → 413; at most 60 in any case (see Known limitations)",
 	),
+	// The smallest plan's limit by default: an upload larger than the zone allows then gets our
+	// 413 pointing to upload sessions, not Cloudflare's own 413 page.
 	MAX_REQUEST_BYTES: integer(
-		0,
-		"largest request body; **set it to your zone plan's limit** (100000000 on Free/Pro) so clients get a clear 413 instead of the edge cutting them off",
-		{ note: "unlimited" },
+		100_000_000,
+		"largest request body: the zone plan's limit (Business 200000000, Enterprise 500000000), so clients get our 413, not the edge's; `0`: unlimited",
+		{ note: "100 MB, Free/Pro" },
 	),
 	UPLOAD_PART_BYTES: integer(
 		8 * 1024 * 1024,
@@ -210,7 +212,7 @@ export const settings = v.object({
 		"accept a chunked upload that declares neither size nor checksum (see Known limitations)",
 	),
 	DOCS_ASSETS_URL: baseUrl("where `/docs` loads Swagger UI's script and styles", {
-		defaultText: "the swagger-ui CDN",
+		defaultText: "the worker itself (`/docs/swagger-ui-dist/`)",
 	}),
 	DOWNLOAD_LINK_SECRET: secret(
 		"HMAC key that signs short-lived download links (`POST /v1/images/{id}/download-link`)",
@@ -268,7 +270,7 @@ export const configSchema = v.pipe(
 		acceptUnsizedUploads: vars.ACCEPT_UNSIZED_UPLOADS,
 		/** Base URL used in Location headers and the versions document; null = the request's origin. */
 		publicEndpoint: vars.PUBLIC_ENDPOINT,
-		/** Where /docs loads swagger-ui-dist from; null = the jsDelivr CDN. */
+		/** Where /docs loads swagger-ui-dist from; null = the worker's own static assets. */
 		docsAssetsUrl: vars.DOCS_ASSETS_URL,
 		/** Signs download links; null = the download-link route answers 501. */
 		downloadLinkSecret: vars.DOWNLOAD_LINK_SECRET,

@@ -6,8 +6,8 @@ import type { AppEnv } from "../app-env";
 import { describe } from "../openapi/describe";
 import { openApiDocument, routeOperations } from "../openapi/document";
 
-/** The swagger-ui-dist release loaded from the default CDN (the one the page was checked with). */
-const SWAGGER_UI_VERSION = "5.35.0";
+/** Where the worker serves swagger-ui-dist itself ([assets] in wrangler.toml, public/docs/). */
+const OWN_ASSETS = "/docs";
 
 /** Shows the fallback note instead of a blank page when Swagger UI did not load (e.g. offline). */
 const FALLBACK = `window.addEventListener("load", () => {
@@ -42,8 +42,8 @@ const getDocsDoc = describe({
 
 /**
  * `GET /openapi.json` and `GET /docs` (Swagger UI), both public. The page loads Swagger UI's
- * script and stylesheet from `DOCS_ASSETS_URL`, a base URL under which `swagger-ui-dist/` is
- * served (a copy of the npm package on a host of yours); without it, from the jsDelivr CDN.
+ * script and stylesheet from the worker's static assets, so it works without any CDN, or from
+ * `DOCS_ASSETS_URL`, a base URL under which `swagger-ui-dist/` is served.
  * The document is made of the descriptions the app's `routes` carry.
  */
 export function docsRoutes(routes: () => readonly RouterRoute[]) {
@@ -59,10 +59,7 @@ export function docsRoutes(routes: () => readonly RouterRoute[]) {
 
 	app.get("/docs", getDocsDoc, (c) => {
 		const assets = c.var.config.docsAssetsUrl;
-		const ui = SwaggerUI({
-			url: "/openapi.json",
-			...(assets ? { baseUrl: assets } : { version: SWAGGER_UI_VERSION }),
-		});
+		const ui = SwaggerUI({ url: "/openapi.json", baseUrl: assets ?? OWN_ASSETS });
 		return c.html(html`<!doctype html>
 <html lang="en">
 	<head>
@@ -73,8 +70,9 @@ export function docsRoutes(routes: () => readonly RouterRoute[]) {
 	<body>
 		${raw(ui)}
 		<p id="docs-fallback" hidden style="font-family: sans-serif; margin: 2em">
-			Swagger UI could not be loaded from ${assets ?? "the jsDelivr CDN"}: set DOCS_ASSETS_URL to a
-			host that serves swagger-ui-dist. The API description itself is at
+			Swagger UI could not be loaded from ${assets ?? `${OWN_ASSETS}/swagger-ui-dist/`}: run
+			\`npm run build:docs\` before deploying, or set DOCS_ASSETS_URL to a host that serves
+			swagger-ui-dist. The API description itself is at
 			<a href="/openapi.json">/openapi.json</a>.
 		</p>
 		<script>${raw(FALLBACK)}</script>

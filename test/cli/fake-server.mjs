@@ -39,6 +39,9 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 		holdVerification: false,
 	};
 	const held = [];
+	/** The bodies POSTed to the stand-in Keystone; the one password it accepts. */
+	const keystoneRequests = [];
+	const keystoneState = { password: "secret" };
 	const hanging = new Set();
 
 	function imageJson(img) {
@@ -53,6 +56,7 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 			os_hash_algo: img.checksum ? "sha512" : null,
 			os_hash_value: img.os_hash_value,
 			is_public: img.is_public,
+			protected: img.protected ?? false,
 			min_disk: img.min_disk,
 			min_ram: img.min_ram,
 			properties: img.properties,
@@ -70,6 +74,54 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 		for (const [k, v] of Object.entries(img.properties)) h[`x-image-meta-property-${k}`] = v;
 		if (img.checksum) h.ETag = img.checksum;
 		return h;
+	}
+
+	/** GET /v1/images/detail: the filters the CLI sends, `limit` and `marker`, sorted by id. */
+	function listImages(params) {
+		let all = [...images.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+		for (const [key, value] of params) {
+			if (key === "limit" || key === "marker") continue;
+			if (key.startsWith("property-")) {
+				all = all.filter((i) => i.properties[key.slice(9)] === value);
+			} else if (key === "is_public") {
+				all = all.filter((i) => String(i.is_public) === value);
+			} else {
+				all = all.filter((i) => String(i[key]) === value);
+			}
+		}
+		const marker = params.get("marker");
+		if (marker) all = all.slice(all.findIndex((i) => i.id === marker) + 1);
+		return all.slice(0, Number(params.get("limit") ?? 25)).map(imageJson);
+	}
+
+	/**
+	 * A stand-in Keystone v3 at /identity/v3/auth/tokens: one user, `keystone.password`, whose
+	 * scoped token is TOKEN and whose catalog holds an image endpoint (this server, with /v1).
+	 */
+	async function keystone(req, res) {
+		const body = JSON.parse((await readBody(req)).toString("utf8"));
+		keystoneRequests.push(body);
+		const user = body.auth?.identity?.password?.user;
+		if (user?.name !== "demo" || user?.password !== keystoneState.password) {
+			return error(res, 401, "The request you have made requires authentication.");
+		}
+		const self = `http://127.0.0.1:${server.address().port}`;
+		const text = JSON.stringify({
+			token: {
+				catalog: [
+					{ type: "identity", endpoints: [{ interface: "public", url: `${self}/identity` }] },
+					{
+						type: "image",
+						endpoints: [
+							{ interface: "internal", region: "RegionOne", url: "http://internal.invalid:9292" },
+							{ interface: "public", region: "RegionOne", url: `${self}/v1` },
+						],
+					},
+				],
+			},
+		});
+		res.writeHead(201, { "Content-Type": "application/json", "X-Subject-Token": TOKEN });
+		return res.end(text);
 	}
 
 	function sendJson(res, status, body) {
@@ -136,6 +188,15 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 	}
 
 	async function handle(req, res, entry) {
+		const path0 = new URL(req.url, "http://x").pathname;
+		if (path0 === "/versions" && req.method === "GET") {
+			return sendJson(res, 200, {
+				versions: [{ id: "v1.1", status: "CURRENT", links: [] }],
+			});
+		}
+		if (path0 === "/identity/v3/auth/tokens" && req.method === "POST") {
+			return keystone(req, res);
+		}
 		if (req.headers["x-auth-token"] !== TOKEN) {
 			await readBody(req);
 			return error(res, 401, "This server could not verify that you are authorized.");
@@ -143,6 +204,9 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 		const url = new URL(req.url, "http://x");
 		const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
 		if (parts[0] !== "v1" || parts[1] !== "images") return error(res, 404, "no such route");
+		if (parts.length === 3 && parts[2] === "detail" && req.method === "GET") {
+			return sendJson(res, 200, { images: listImages(url.searchParams) });
+		}
 		const id = parts[2];
 		const img = id ? images.get(id) : null;
 
@@ -183,6 +247,29 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 		}
 
 		if (parts.length === 3) {
+			if (req.method === "PUT" && req.headers["content-type"] === "application/json") {
+				const body = JSON.parse((await readBody(req)).toString("utf8"));
+				entry.json = body;
+				entry.purge = req.headers["x-glance-registry-purge-props"];
+				for (const f of ["name", "min_disk", "min_ram", "is_public", "protected"]) {
+					if (body[f] !== undefined) img[f] = body[f];
+				}
+				if (body.properties) {
+					img.properties =
+						entry.purge === "true"
+							? { ...body.properties }
+							: { ...img.properties, ...body.properties };
+				}
+				return sendJson(res, 200, { image: imageJson(img) });
+			}
+			if (req.method === "DELETE") {
+				await readBody(req);
+				if (img.protected)
+					return error(res, 403, `Image ${id} is protected and cannot be deleted.`);
+				images.delete(id);
+				res.writeHead(200);
+				return res.end();
+			}
 			if (req.method === "HEAD") {
 				res.writeHead(200, { ...metaHeaders(img), "Content-Type": "text/plain" });
 				return res.end();
@@ -219,6 +306,21 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 			}
 		}
 
+		if (parts[3] === "members" && parts.length === 5) {
+			const body = await readBody(req);
+			img.members ??= new Map();
+			if (req.method === "PUT") {
+				const can = body.length ? JSON.parse(body.toString("utf8")).member?.can_share : false;
+				img.members.set(parts[4], { can_share: Boolean(can) });
+				res.writeHead(204);
+				return res.end();
+			}
+			if (req.method === "DELETE") {
+				if (!img.members.delete(parts[4])) return error(res, 404, "no such member");
+				res.writeHead(204);
+				return res.end();
+			}
+		}
 		if (parts[3] !== "upload-session") return error(res, 404, "no such route");
 		if (parts.length === 4) {
 			if (req.method === "POST") {
@@ -328,6 +430,9 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 		images,
 		log,
 		hooks,
+		keystoneRequests,
+		/** OS_AUTH_URL for the stand-in Keystone. */
+		authUrl: `${url}/identity/v3`,
 		/** Adds an active image holding `data`. */
 		seedActive(data, fields = {}) {
 			const id = randomUUID();

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AttemptFailure, retrying } from "../../cli/http.mjs";
-import { withRetries } from "../../cli/retry.mjs";
+import { AttemptFailure, noteLimiter, retrying } from "../../cli/http.mjs";
+import { backoffDelay, withRetries } from "../../cli/retry.mjs";
 
 class Flaky extends Error {}
 
@@ -50,12 +50,12 @@ describe("withRetries", () => {
 		assert.equal(await withRetries(attempt, options), "done");
 		assert.deepEqual(calls, [0, 1, 2, 3]);
 		assert.deepEqual(log, [
-			"retry 1 500 a",
-			"sleep 500",
-			"retry 2 1000 b",
+			"retry 1 1000 a",
 			"sleep 1000",
-			"retry 3 2000 c",
+			"retry 2 2000 b",
 			"sleep 2000",
+			"retry 3 4000 c",
+			"sleep 4000",
 		]);
 	});
 
@@ -64,7 +64,7 @@ describe("withRetries", () => {
 		await withRetries(failing(new Flaky("a"), new Flaky("b")).attempt, options);
 		assert.deepEqual(
 			log.filter((line) => line.startsWith("sleep")),
-			["sleep 250", "sleep 500"],
+			["sleep 500", "sleep 1000"],
 		);
 	});
 
@@ -75,6 +75,40 @@ describe("withRetries", () => {
 		await assert.rejects(withRetries(attempt, options), (err) => err === last);
 		assert.deepEqual(calls, [0, 1, 2]);
 		assert.equal(log.filter((line) => line.startsWith("sleep")).length, 2);
+	});
+
+	test("retryForMs: an outage is retried until the next wait would pass the budget", async () => {
+		let clock = 0;
+		const { log, options } = recorder({
+			retries: 1000,
+			retryForMs: 10_000,
+			now: () => clock,
+			random: () => 1,
+		});
+		const sleep = options.sleep;
+		options.sleep = async (ms) => {
+			clock += ms;
+			await sleep(ms);
+		};
+		const failures = Array.from({ length: 20 }, (_, i) => new Flaky(`f${i}`));
+		await assert.rejects(withRetries(failing(...failures).attempt, options), Flaky);
+		// 1 + 2 + 4 = 7 s waited; the next wait (8 s) would end past 10 s.
+		assert.deepEqual(
+			log.filter((line) => line.startsWith("sleep")),
+			["sleep 1000", "sleep 2000", "sleep 4000"],
+		);
+	});
+
+	test("over minutes: the default budget of 300 s allows waits up to 30 s each", () => {
+		let total = 0;
+		let n = 0;
+		while (total + backoffDelay(n, null, () => 1) <= 300_000)
+			total += backoffDelay(n++, null, () => 1);
+		assert.ok(n >= 10 && n <= 16, `${n} retries`);
+		assert.equal(
+			backoffDelay(30, null, () => 1),
+			30_000,
+		);
 	});
 
 	test("no retries: one attempt", async () => {
@@ -89,7 +123,7 @@ describe("withRetries", () => {
 		const { attempt, calls } = failing(new Flaky("a"), fatal);
 		await assert.rejects(withRetries(attempt, options), (err) => err === fatal);
 		assert.deepEqual(calls, [0, 1]);
-		assert.deepEqual(log, ["retry 1 500 a", "sleep 500"]);
+		assert.deepEqual(log, ["retry 1 1000 a", "sleep 1000"]);
 	});
 
 	test("the failure's Retry-After replaces the backoff, capped at a minute", async () => {
@@ -119,7 +153,7 @@ describe("withRetries", () => {
 		assert.deepEqual(calls, [0, 1, 2, 3, 4]);
 		assert.deepEqual(
 			log.filter((line) => line.startsWith("retry")),
-			["retry 1 500 stuck", "retry 2 1000 stuck", "retry 1 500 progress", "retry 2 1000 stuck"],
+			["retry 1 1000 stuck", "retry 2 2000 stuck", "retry 1 1000 progress", "retry 2 2000 stuck"],
 		);
 	});
 
@@ -153,9 +187,33 @@ describe("retrying (the HTTP code's retry options)", () => {
 		const options = { ...retrying(ui, "reading x", 2), sleep: async () => {}, random: () => 1 };
 		const { attempt } = failing(new AttemptFailure("timed out"));
 		assert.equal(await withRetries(attempt, options), "done");
-		assert.deepEqual(ui.notes, ["reading x: timed out; retrying in 0.5 s"]);
+		assert.deepEqual(ui.notes, ["reading x: timed out; retrying in 1.0 s"]);
 		const fatal = new Error("not a retry");
 		await assert.rejects(withRetries(failing(fatal).attempt, options), (err) => err === fatal);
+	});
+
+	test("parallel requests failing together print one note, not one each", async () => {
+		const ui = fakeUi();
+		const limiter = noteLimiter(() => 0);
+		const options = (what) => ({
+			...retrying(ui, what, 2, { limiter }),
+			sleep: async () => {},
+			random: () => 1,
+		});
+		await Promise.all(
+			[1, 2, 3, 4].map((n) =>
+				withRetries(failing(new AttemptFailure("ECONNREFUSED")).attempt, options(`part ${n}`)),
+			),
+		);
+		assert.deepEqual(ui.notes, ["part 1: ECONNREFUSED; retrying in 1.0 s"]);
+	});
+
+	test("the failure given up on carries the number of attempts", async () => {
+		const options = { ...retrying(fakeUi(), "x", 2), sleep: async () => {}, random: () => 1 };
+		const last = new AttemptFailure("c");
+		const { attempt } = failing(new AttemptFailure("a"), new AttemptFailure("b"), last);
+		await assert.rejects(withRetries(attempt, options), (err) => err === last);
+		assert.equal(last.attempts, 3);
 	});
 
 	test("a retried answer is drained and its Retry-After honoured", async () => {

@@ -41,8 +41,8 @@ describe("parseCommandLine", () => {
 			ENV,
 		);
 		assert.equal(command, "upload");
-		assert.equal(options.url, "https://images.example.com");
-		assert.equal(options.token, "tok");
+		assert.equal(options.connection.url, "https://images.example.com");
+		assert.equal(options.connection.token, "tok");
 		assert.deepEqual(options.properties, { os_distro: "ubuntu", note: "a=b" });
 		assert.equal(options.isPublic, true);
 		assert.equal(options.minDisk, 10);
@@ -58,8 +58,8 @@ describe("parseCommandLine", () => {
 			["download", "id", "f", "--os-image-url", "http://other:9292/v1", "--token", "t2"],
 			ENV,
 		);
-		assert.equal(options.url, "http://other:9292");
-		assert.equal(options.token, "t2");
+		assert.equal(options.connection.url, "http://other:9292/v1");
+		assert.equal(options.connection.token, "t2");
 	});
 
 	test("usage errors carry exit code 1", () => {
@@ -116,19 +116,19 @@ describe("http helpers", () => {
 	test("backoffDelay grows exponentially with jitter, capped; Retry-After wins", () => {
 		assert.equal(
 			backoffDelay(0, null, () => 0),
-			250,
-		);
-		assert.equal(
-			backoffDelay(0, null, () => 1),
 			500,
 		);
 		assert.equal(
+			backoffDelay(0, null, () => 1),
+			1000,
+		);
+		assert.equal(
 			backoffDelay(3, null, () => 1),
-			4000,
+			8000,
 		);
 		assert.equal(
 			backoffDelay(20, null, () => 1),
-			20_000,
+			30_000,
 		);
 		assert.equal(backoffDelay(0, "3"), 3000);
 		assert.equal(backoffDelay(0, "9999"), 60_000);
@@ -209,7 +209,8 @@ describe("ui", () => {
 		const ui = createUi({ stream });
 		ui.progress("uploading", 10).stop();
 		ui.note("a note");
-		assert.equal(stream.out, "glance-edge: a note\n");
+		// One line at the start, so a log shows the transfer began; then one per interval.
+		assert.equal(stream.out, "glance-edge: uploading 10 B\nglance-edge: a note\n");
 		const quiet = fakeStream(true);
 		const q = createUi({ stream: quiet, quiet: true });
 		const m = q.progress("uploading", 10);
