@@ -21,16 +21,20 @@ const EXPECTED_RUNTIME_NOISE = [
 	/^uncaught exception; .*Network connection lost\./,
 	/^stack: (\S*workerd@[0-9a-f]+ ?)+$/,
 ];
-const stderrWrite = process.stderr.write.bind(process.stderr);
-process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-	const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-	const kept = text
-		.split(/(?<=\n)/)
-		.filter((line) => !EXPECTED_RUNTIME_NOISE.some((noise) => noise.test(line.trimEnd())))
-		.join("");
-	if (kept === "") return true;
-	return (stderrWrite as (c: string, ...r: unknown[]) => boolean)(kept, ...rest);
-}) as typeof process.stderr.write;
+/** Drops the expected noise from what a stream writes; workerd's lines reach stdout or stderr. */
+function filterNoise(stream: NodeJS.WriteStream): void {
+	const write = stream.write.bind(stream) as (chunk: string, ...rest: unknown[]) => boolean;
+	stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+		const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+		const kept = text
+			.split(/(?<=\n)/)
+			.filter((line) => !EXPECTED_RUNTIME_NOISE.some((noise) => noise.test(line.trimEnd())))
+			.join("");
+		return kept === "" ? true : write(kept, ...rest);
+	}) as typeof stream.write;
+}
+filterNoise(process.stdout);
+filterNoise(process.stderr);
 
 export default defineConfig(async () => {
 	const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
