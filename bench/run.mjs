@@ -290,6 +290,9 @@ async function main() {
 			"REQUEST_LOG:errors",
 			"--var",
 			"ACCEPT_UNSIZED_UPLOADS:true",
+			// The upload figures send 256 MiB and 1 GiB in one request: no edge limit locally.
+			"--var",
+			"MAX_REQUEST_BYTES:0",
 		],
 		logPath: path.join(tmpDir, "glance-edge.log"),
 		debugLogPath: path.join(tmpDir, "glance-edge-debug.log"),
