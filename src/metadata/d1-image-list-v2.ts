@@ -3,7 +3,8 @@ import type { Identity } from "../domain/identity";
 import type { StoredImage } from "../domain/image";
 import type { V2ListQuery, V2TimeOperator } from "../domain/list-query";
 import { forbidden, invalid } from "../domain/refusal";
-import { type ImageRow, rowToImage, toRowValue } from "./image-rows";
+import { type ImageRow, rowToImage } from "./image-rows";
+import { type Bind, parameters, SORT_EXPRESSIONS } from "./list-sql";
 
 type DetailRow = ImageRow & { properties_json: string; tags_json: string };
 
@@ -13,18 +14,6 @@ const DETAIL_COLUMNS = `images.*, (
 	SELECT json_group_array(t.value) FROM image_tags t WHERE t.image_id = images.id
 ) AS tags_json`;
 
-/** As in the v1 list: NULLs get a stand-in below every real value so keyset paging compares. */
-const SORT_EXPRESSIONS: Record<ListSortKey, string> = {
-	name: "IFNULL(name, '')",
-	status: "status",
-	container_format: "IFNULL(container_format, '')",
-	disk_format: "IFNULL(disk_format, '')",
-	size: "IFNULL(size, -1)",
-	id: "id",
-	created_at: "created_at",
-	updated_at: "updated_at",
-};
-
 const TIME_OPERATORS: Record<V2TimeOperator, string> = {
 	gt: ">",
 	gte: ">=",
@@ -33,17 +22,6 @@ const TIME_OPERATORS: Record<V2TimeOperator, string> = {
 	eq: "=",
 	neq: "!=",
 };
-
-type Bind = (value: unknown) => string;
-
-function parameters(): { values: unknown[]; bind: Bind } {
-	const values: unknown[] = [];
-	const bind: Bind = (value) => {
-		values.push(toRowValue(value));
-		return `?${values.length}`;
-	};
-	return { values, bind };
-}
 
 /**
  * Which images a caller may list before filters (glance-v2-contract §6.3): admins every image;

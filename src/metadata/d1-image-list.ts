@@ -1,10 +1,11 @@
-import { LIST_MESSAGES, type ListSortKey } from "../domain/glance-rules";
+import { LIST_MESSAGES } from "../domain/glance-rules";
 import type { Identity } from "../domain/identity";
 import type { StoredImage } from "../domain/image";
 import type { ListQuery } from "../domain/list-query";
 import { invalid } from "../domain/refusal";
 import type { BriefImage } from "./image-repository";
-import { type ImageRow, rowToImage, toRowValue } from "./image-rows";
+import { type ImageRow, rowToImage } from "./image-rows";
+import { type Bind, parameters, SORT_EXPRESSIONS } from "./list-sql";
 
 type DetailRow = ImageRow & { properties_json: string };
 
@@ -13,22 +14,6 @@ const BRIEF_COLUMNS =
 const DETAIL_COLUMNS = `images.*, (
 	SELECT json_group_object(p.name, p.value) FROM image_properties p WHERE p.image_id = images.id
 ) AS properties_json`;
-
-/**
- * What each sort key orders by. Nullable columns get a stand-in below every real value, so NULLs
- * sort without error and a marker whose key is NULL still compares. Left unqualified: the marker
- * subquery evaluates the same expressions against the marker's row.
- */
-const SORT_EXPRESSIONS: Record<ListSortKey, string> = {
-	name: "IFNULL(name, '')",
-	status: "status",
-	container_format: "IFNULL(container_format, '')",
-	disk_format: "IFNULL(disk_format, '')",
-	size: "IFNULL(size, -1)",
-	id: "id",
-	created_at: "created_at",
-	updated_at: "updated_at",
-};
 
 /** Filters that compare a column of the same name for equality. */
 const EQUALITY_FILTERS = [
@@ -40,18 +25,6 @@ const EQUALITY_FILTERS = [
 	"min_disk",
 	"protected",
 ] as const;
-
-type Bind = (value: unknown) => string;
-
-/** Collects bound values and hands out their numbered placeholders. */
-function parameters(): { values: unknown[]; bind: Bind } {
-	const values: unknown[] = [];
-	const bind: Bind = (value) => {
-		values.push(toRowValue(value));
-		return `?${values.length}`;
-	};
-	return { values, bind };
-}
 
 /** What a tenant may see (contract §9): public, owner-less, its own, and shared with it. */
 function visibleTo(tenant: string | null, bind: Bind): string {
