@@ -195,13 +195,14 @@ export const V2_MESSAGES = {
 	wrongStatusAction: (action: string, status: string) =>
 		`Not allowed to ${action} image in status '${status}'`,
 	customKeyTooLong: "Custom property should not be greater than 255 characters.",
-	stageNotQueued: (id: string) => `Image ${id} is not queued; only a queued image can be staged.`,
+	stageNotQueued: (status: string) =>
+		`Image status transition from ${status} to uploading is not allowed`,
 	notOwnerStage: (id: string) => `Not allowed to stage image data for image ${id}`,
 	notOwnerImport: (id: string) => `You are not permitted to import image ${id}.`,
 	importNeedsMethod: "Import request requires a 'method' field.",
 	importNeedsName: "Import request requires a 'name' field.",
 	unknownImportMethod: (name: string) => `Unknown import method name '${name}'.`,
-	importFlag: (flag: string) => `'${flag}' must be a boolean.`,
+	importFlag: (flag: string) => `'${flag}' must be boolean value only`,
 	importMustSucceed:
 		"The 'all_stores_must_succeed' option is only supported when multiple stores are configured.",
 	importActive: (status: string) => `Image with status ${status} cannot be target for import`,

@@ -35,7 +35,7 @@ export async function stageImageData(
 	const found = await findVisibleImage(deps.images, deps.identity, imageId);
 	requireOwnerV2(found, deps.identity, V2_MESSAGES.notOwnerStage(found.image.id));
 	const { image } = found;
-	if (!allows("stage", image.status)) throw conflict(V2_MESSAGES.stageNotQueued(image.id));
+	if (!allows("stage", image.status)) throw conflict(V2_MESSAGES.stageNotQueued(image.status));
 	// Stage, like upload, cannot declare a size: unsized bodies are taken (image-upload.ts).
 	const plan = planUpload(data, {}, deps.config, { acceptUnsized: true });
 	const lifecycle = new ImageLifecycle(deps);
@@ -54,7 +54,7 @@ export async function stageImageData(
 	if (!now || now.image.deleted) {
 		throw new Refusal("deleted_meanwhile", MESSAGES.deletedDuringUpload);
 	}
-	throw conflict(V2_MESSAGES.stageNotQueued(image.id));
+	throw conflict(V2_MESSAGES.stageNotQueued(now.image.status));
 }
 
 /** What an import request asks for, once its body passed Glance's checks. */
@@ -142,8 +142,8 @@ export interface ImportTask {
 	image_id: string;
 	user_id: string | null;
 	request_id: string | null;
-	input: { import_req: { method: { name: string } } };
-	result: null;
+	input: { image_id: string; import_req: { method: { name: string } } };
+	result: { image_id: string } | null;
 	message: string;
 	expires_at: null;
 	created_at: string;
@@ -181,8 +181,8 @@ export async function imageTasks(
 			image_id: image.id,
 			user_id: null,
 			request_id: null,
-			input: { import_req: { method: { name: "glance-direct" } } },
-			result: null,
+			input: { image_id: image.id, import_req: { method: { name: "glance-direct" } } },
+			result: status === "success" ? { image_id: image.id } : null,
 			message: status === "failure" ? (image.status_reason ?? "") : "",
 			expires_at: null,
 			created_at: image.upload_started_at ?? image.updated_at,

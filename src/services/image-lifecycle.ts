@@ -127,7 +127,10 @@ export class ImageLifecycle {
 	async beginStage(image: StoredImage, bytes: number, quota: number): Promise<StoredImage> {
 		const started = await this.deps.images.startUpload(image.id, bytes, quota, "stage");
 		if (started === "session") throw conflict(SESSION_MESSAGES.sessionOwnsData(image.id));
-		if (started === "conflict") throw conflict(V2_MESSAGES.stageNotQueued(image.id));
+		if (started === "conflict") {
+			const now = await this.deps.images.find(image.id, null);
+			throw conflict(V2_MESSAGES.stageNotQueued(now?.image.status ?? image.status));
+		}
 		if (started === "quota") throw await this.quotaRefusal(image, bytes, quota);
 		return started;
 	}

@@ -109,6 +109,9 @@ describe("PUT /v2/images/{id}/stage", () => {
 		expect((await t.stage(id, randomBytes(1000))).status).toBe(204);
 		const again = await t.stage(id, randomBytes(1000));
 		expect(again.status).toBe(409);
+		expect((await errorOf(again)).message).toBe(
+			"Image status transition from uploading to uploading is not allowed",
+		);
 		expect(await t.show(id)).toMatchObject({ status: "uploading", size: 1000 });
 	});
 
@@ -233,7 +236,12 @@ describe("POST /v2/images/{id}/import", () => {
 		});
 		const download = await t.call(`/images/${id}/file`);
 		expect(new Uint8Array(await download.arrayBuffer())).toEqual(data);
-		expect((await t.tasks(id))[0]).toMatchObject({ status: "success", message: "" });
+		expect((await t.tasks(id))[0]).toMatchObject({
+			status: "success",
+			message: "",
+			input: { image_id: id, import_req: { method: { name: "glance-direct" } } },
+			result: { image_id: id },
+		});
 		expect(await storedRow(id, ["reserved_bytes"])).toEqual({ reserved_bytes: 0 });
 		// A second delivery of the message does nothing.
 		expect(await verifyUploadedImage(background(), id)).toBe("skipped");
@@ -313,7 +321,10 @@ describe("POST /v2/images/{id}/import", () => {
 			"Unknown import method name 'web-download'.",
 		],
 		[{ method: { name: "copy-image" } }, "Unknown import method name 'copy-image'."],
-		[{ method: { name: "glance-direct" }, all_stores: "yes" }, "'all_stores' must be a boolean."],
+		[
+			{ method: { name: "glance-direct" }, all_stores: "yes" },
+			"'all_stores' must be boolean value only",
+		],
 	])("refuses the body %j with 400", async (body, message) => {
 		const t = importApp();
 		const { id } = await t.create();
