@@ -20,6 +20,7 @@ import { imageListRoutes } from "./routes/image-list";
 import { imageMemberRoutes } from "./routes/image-members";
 import { uploadSessionRoutes } from "./routes/upload-sessions";
 import { v2ImageDataRoutes } from "./routes/v2/image-data";
+import { v2ImageImportRoutes } from "./routes/v2/image-import";
 import { v2ImageRoutes } from "./routes/v2/images";
 import { v2InfoRoutes } from "./routes/v2/info";
 import { v2SchemaRoutes } from "./routes/v2/schemas";
@@ -71,6 +72,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v2.route("/", v2SchemaRoutes());
 	v2.route("/", v2InfoRoutes());
 	v2.route("/", v2ImageDataRoutes());
+	v2.route("/", v2ImageImportRoutes());
 	v2.route("/", v2ImageRoutes());
 	app.route(V2_PREFIX, v2);
 

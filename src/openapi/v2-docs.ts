@@ -150,10 +150,52 @@ export const V2_DOCS = {
 		),
 	importInfo: doc(
 		"getImportInfoV2",
-		"Import methods (none yet)",
-		ok('`{"import-methods": {...}}`'),
+		"Import methods: glance-direct",
+		ok('`{"import-methods": {"value": ["glance-direct"], ...}}`'),
 	),
+	stage: doc(
+		"stageImageDataV2",
+		"Stage image data for an import (v2)",
+		{
+			...NO_CONTENT,
+			...errors(400, 403, 404, 409, 413),
+			"415": { description: "Content-Type is not application/octet-stream." },
+		},
+		{
+			...withId,
+			description:
+				"The image becomes `uploading`; its data is kept (not downloadable) for `POST …/import`. Chunked bodies are accepted; the request limit and storage quota apply. Larger images are staged in parts through `…/upload-session`. A failure leaves the image queued.",
+			requestBody: { required: true, content: BINARY },
+		},
+	),
+	import: doc(
+		"importImageV2",
+		"Import staged data (glance-direct)",
+		{
+			"202": {
+				description: "Accepted (no body): the image is `importing`.",
+				headers: requestIdHeader,
+			},
+			...errors(400, 403, 404, 409, 503),
+		},
+		{
+			...withId,
+			description:
+				'Body `{"method": {"name": "glance-direct"}}`. The staged data is verified in the background (size, MD5, SHA-512, content checks); then the image is `active`, or `queued` again with the reason on its task (`GET …/tasks`).',
+			requestBody: { required: true, content: JSON_OBJECT },
+		},
+	),
+	tasks: doc("getImageTasksV2", "The image's latest import, as a task", ok('`{"tasks": [...]}`'), {
+		...withId,
+		responses: { ...ok('`{"tasks": [...]}`'), ...errors(401, 404) },
+	}),
 	stores: doc("getStoresV2", "Stores (404: one store, no multi-store)", errors(404)),
 	storesDetail: doc("getStoresDetailV2", "Stores in detail (404)", errors(404)),
-	usage: doc("getUsageV2", 'Quota usage (none: `{"usage": {}}`)', ok('`{"usage": {}}`')),
+	usage: doc(
+		"getUsageV2",
+		"Quota usage: stored and staged data, image counts",
+		ok(
+			'`{"usage": {"image_size_total": {"limit", "usage"}, "image_stage_total", "image_count_total", "image_count_uploading"}}`: sizes in MiB as Glance reports them (`limit` -1: unlimited), with the exact bytes beside them.',
+		),
+	),
 };
