@@ -68,6 +68,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 
 	// Image API v2 over the same services; every v2 alias is routed here (http/negotiation.ts).
 	const v2 = new Hono<AppEnv>();
+	v2.use(async (c, next) => {
+		c.set("dialect", "v2");
+		await next();
+	});
 	v2.use(requireToken(), services(deps));
 	v2.route("/", v2SchemaRoutes());
 	v2.route("/", v2InfoRoutes());

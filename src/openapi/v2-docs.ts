@@ -89,7 +89,7 @@ export const V2_DOCS = {
 		"Upload image data (v2)",
 		{
 			...NO_CONTENT,
-			...errors(400, 403, 404, 409, 413),
+			...errors(400, 403, 404, 409, 410, 413),
 			"415": { description: "Content-Type is not application/octet-stream." },
 		},
 		{
@@ -158,7 +158,7 @@ export const V2_DOCS = {
 		"Stage image data for an import (v2)",
 		{
 			...NO_CONTENT,
-			...errors(400, 403, 404, 409, 413),
+			...errors(400, 403, 404, 409, 410, 413),
 			"415": { description: "Content-Type is not application/octet-stream." },
 		},
 		{
