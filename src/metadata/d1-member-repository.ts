@@ -6,7 +6,9 @@ const IMAGE_IS_LIVE = "EXISTS (SELECT 1 FROM images WHERE id = ?1 AND deleted = 
 
 /**
  * Insert or update one membership. A new or revived member gets the given can_share or false;
- * a current member keeps its can_share unless one is given (contract §5.7).
+ * a current member keeps its can_share unless one is given (contract §5.7). A revived member is
+ * a new membership, as Glance's registry made a new row for it: created now, status pending
+ * (v2's acceptance is of one sharing, not of every later one); a current member keeps both.
  */
 const UPSERT = `INSERT INTO image_members (image_id, member, can_share, created_at, updated_at)
 	SELECT ?1, ?2, IFNULL(?3, 0), ?4, ?4 WHERE ${IMAGE_IS_LIVE} AND (?5 < 0 OR
@@ -14,6 +16,8 @@ const UPSERT = `INSERT INTO image_members (image_id, member, can_share, created_
 	ON CONFLICT (image_id, member) DO UPDATE SET
 		can_share = CASE WHEN ?3 IS NOT NULL THEN ?3 WHEN image_members.deleted = 1 THEN 0
 			ELSE image_members.can_share END,
+		status = CASE WHEN image_members.deleted = 1 THEN 'pending' ELSE image_members.status END,
+		created_at = CASE WHEN image_members.deleted = 1 THEN ?4 ELSE image_members.created_at END,
 		deleted = 0, deleted_at = NULL, updated_at = ?4`;
 
 const bit = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
