@@ -84,6 +84,9 @@ export const SHARING_MESSAGES = {
 	memberEmpty: "Member can't be empty",
 	statusNotSpecified: "Status not specified",
 	badStatus: 'Incorrect request: Status must be "pending", "accepted" or "rejected".',
+	// Ours: the openstack CLI on token auth asks the image endpoint to resolve project names.
+	noProjectLookups:
+		"This image service is not an identity service and resolves no project names: give the project's id (the openstack CLI then uses it as given).",
 } as const;
 
 /** Glance: who may give an image a visibility (v1's is_public=true is the same `public`). */

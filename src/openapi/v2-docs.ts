@@ -193,6 +193,16 @@ export const V2_DOCS = {
 		{ ...NO_CONTENT, ...errors(403, 404) },
 		{ parameters: [IMAGE_ID_PARAMETER, MEMBER_PARAMETER], tags: MEMBER_TAGS },
 	),
+	projectLookup: doc(
+		"projectLookupV2",
+		"Project lookups (always 403: not an identity service)",
+		errors(403),
+		{
+			tags: MEMBER_TAGS,
+			description:
+				"The openstack CLI on token auth asks the image endpoint to resolve a project; on 403 it uses the project as given, so pass project ids.",
+		},
+	),
 	schema: (name: string) =>
 		doc(
 			`get${name[0].toUpperCase()}${name.slice(1)}SchemaV2`,

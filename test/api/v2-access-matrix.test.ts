@@ -419,6 +419,8 @@ const GLOBAL_ROUTES: [string, (who: Who) => Promise<Response>, number][] = [
 	["GET /v2/info/import", (who) => call(who, "/v2/info/import"), 200],
 	["GET /v2/info/usage", (who) => call(who, "/v2/info/usage"), 200],
 	["GET /v2/info/stores", (who) => call(who, "/v2/info/stores"), 404],
+	["GET /v2/projects/tenant-b", (who) => call(who, "/v2/projects/tenant-b"), 403],
+	["GET /v2/projects?name=tenant-b", (who) => call(who, "/v2/projects?name=tenant-b"), 403],
 ];
 
 describe.each(GLOBAL_ROUTES)("%s", (_name, send, status) => {

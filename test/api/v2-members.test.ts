@@ -486,3 +486,17 @@ describe("visibility and the members of an image", () => {
 		expect((await addMemberV2(image.id, "tenant-c")).status).toBe(403);
 	});
 });
+
+describe("project lookups the openstack CLI sends to the image endpoint", () => {
+	// With token auth (`--os-auth-type admin_token`) the CLI has no Keystone and asks the image
+	// endpoint for projects; on 403 it uses the name it was given as the project id.
+	it.each(["/v2/projects/tenant-b", "/v2/projects?name=tenant-b", "/v2/projects"])(
+		"answers GET %s with 403, so the CLI takes the project as an id",
+		async (path) => {
+			const res = await api(path, { as: "other" });
+			expect(res.status).toBe(403);
+			expect((await errorOf(res)).message).toContain("not an identity service");
+			expect((await api(path, { as: "anonymous" })).status).toBe(401);
+		},
+	);
+});

@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
+import { forbidden } from "../../domain/refusal";
+import { SHARING_MESSAGES } from "../../domain/sharing";
 import { methodNotAllowed } from "../../http/errors";
 import { refuseBody } from "../../http/v2/image-request";
 import { readMemberStatus, readNewMember, v2Member, v2Members } from "../../http/v2/members";
@@ -51,5 +53,15 @@ export function v2MemberRoutes() {
 	app.all("/images/:id/members/:member", () => {
 		throw methodNotAllowed(["GET", "PUT", "DELETE"]);
 	});
+
+	// With token auth (no Keystone) the openstack CLI sends its identity lookups for `image
+	// remove project` and `image set --accept --project` to this endpoint. Glance would answer
+	// 404, which the CLI reports as an unknown project; on 403 it does what it does when Keystone
+	// forbids a lookup: it takes the project as an id.
+	for (const path of ["/projects", "/projects/:project"]) {
+		app.get(path, describe(V2_DOCS.projectLookup), () => {
+			throw forbidden(SHARING_MESSAGES.noProjectLookups);
+		});
+	}
 	return app;
 }
