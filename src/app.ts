@@ -23,6 +23,7 @@ import { v2ImageDataRoutes } from "./routes/v2/image-data";
 import { v2ImageImportRoutes } from "./routes/v2/image-import";
 import { v2ImageRoutes } from "./routes/v2/images";
 import { v2InfoRoutes } from "./routes/v2/info";
+import { v2MemberRoutes } from "./routes/v2/members";
 import { v2SchemaRoutes } from "./routes/v2/schemas";
 import { versionRoutes } from "./routes/versions";
 
@@ -78,6 +79,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v2.route("/", v2ImageDataRoutes());
 	v2.route("/", v2ImageImportRoutes());
 	v2.route("/", v2ImageRoutes());
+	v2.route("/", v2MemberRoutes());
 	app.route(V2_PREFIX, v2);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));

@@ -168,7 +168,6 @@ export const MESSAGES = {
 
 /** Glance v2's messages (glance-v2-contract); clients and tests match on some of them. */
 export const V2_MESSAGES = {
-	publicize: "You are not authorized to complete publicize_image action.",
 	foreignOwner: (owner: string) => `You are not permitted to create images owned by '${owner}'.`,
 	readOnly: (attr: string) => `Attribute '${attr}' is read-only.`,
 	reserved: (attr: string) => `Attribute '${attr}' is reserved.`,

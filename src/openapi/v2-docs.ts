@@ -1,4 +1,4 @@
-import { errors, IMAGE_ID_PARAMETER, requestIdHeader } from "./components";
+import { errors, IMAGE_ID_PARAMETER, MEMBER_PARAMETER, requestIdHeader } from "./components";
 import type { RouteDoc } from "./describe";
 import type { Json } from "./types";
 
@@ -14,6 +14,7 @@ const ok = (description: string, status = "200"): Record<string, Json> => ({
 const NO_CONTENT = { "204": { description: "Done (no body).", headers: requestIdHeader } };
 const TAG_PARAMETER = { name: "tag", in: "path", required: true, schema: { type: "string" } };
 const TAGS = ["images v2"];
+const MEMBER_TAGS = ["members v2"];
 
 function doc(
 	operationId: string,
@@ -141,6 +142,66 @@ export const V2_DOCS = {
 		"Reactivate an image",
 		{ ...NO_CONTENT, ...errors(403, 404) },
 		withId,
+	),
+	listMembers: doc(
+		"listMembersV2",
+		"List an image's members",
+		{
+			...ok(
+				"`{members, schema}`: every membership for the owner and admins, the caller's own for a member.",
+			),
+			...errors(403, 404),
+		},
+		{ ...withId, tags: MEMBER_TAGS },
+	),
+	addMember: doc(
+		"addMemberV2",
+		"Share an image with a project",
+		{
+			...ok("The membership, `pending` until the project accepts it (200, as Glance answers)."),
+			...errors(400, 403, 404, 409, 413),
+		},
+		{
+			...withId,
+			tags: MEMBER_TAGS,
+			description:
+				'Body `{"member": "<project id>"}`. Only the owner or an admin, only on a `shared` image (403 otherwise); a current member is 409.',
+			requestBody: { required: true, content: JSON_OBJECT },
+		},
+	),
+	getMember: doc(
+		"getMemberV2",
+		"Show one membership",
+		{ ...ok("The membership."), ...errors(404) },
+		{ parameters: [IMAGE_ID_PARAMETER, MEMBER_PARAMETER], tags: MEMBER_TAGS },
+	),
+	updateMember: doc(
+		"updateMemberV2",
+		"Accept, reject or reset a membership",
+		{ ...ok("The membership with its new status."), ...errors(400, 403, 404) },
+		{
+			parameters: [IMAGE_ID_PARAMETER, MEMBER_PARAMETER],
+			tags: MEMBER_TAGS,
+			description:
+				'Body `{"status": "accepted" | "rejected" | "pending"}`. Only the member itself or an admin (the owner: 403). Accepted images appear in the member\'s default image list.',
+			requestBody: { required: true, content: JSON_OBJECT },
+		},
+	),
+	removeMember: doc(
+		"removeMemberV2",
+		"Stop sharing an image with a project",
+		{ ...NO_CONTENT, ...errors(403, 404) },
+		{ parameters: [IMAGE_ID_PARAMETER, MEMBER_PARAMETER], tags: MEMBER_TAGS },
+	),
+	projectLookup: doc(
+		"projectLookupV2",
+		"Project lookups (always 403: not an identity service)",
+		errors(403),
+		{
+			tags: MEMBER_TAGS,
+			description:
+				"The openstack CLI on token auth asks the image endpoint to resolve a project; on 403 it uses the project as given, so pass project ids.",
+		},
 	),
 	schema: (name: string) =>
 		doc(
