@@ -8,6 +8,7 @@ export const TEST_AUTH_TOKENS = [
 	{ token: "other-token", tenant: "tenant-b", user: "bob", roles: ["member"] },
 	{ token: "sharer-token", tenant: "tenant-c", user: "carol", roles: ["member"] },
 	{ token: "member-token", tenant: "tenant-d", user: "dave", roles: ["member"] },
+	{ token: "third-token", tenant: "tenant-f", user: "frank", roles: ["member"] },
 ];
 
 /**

@@ -2,7 +2,7 @@ import type { Config } from "./config";
 import type { KeystoneFetcher } from "./deps";
 import type { Identity } from "./domain/identity";
 import type { Env } from "./env";
-import type { MetaForm } from "./http/errors";
+import type { ApiDialect, MetaForm } from "./http/errors";
 import type { ImageRepository } from "./metadata/image-repository";
 import type { MemberRepository } from "./metadata/member-repository";
 import type { SessionRepository } from "./metadata/session-repository";
@@ -15,6 +15,8 @@ export interface AppVariables {
 	keystone: KeystoneFetcher;
 	/** How the request spelled image metadata, once it has been read. */
 	metaForm?: MetaForm;
+	/** Which API answers the request (its errors' statuses differ in places); v1 when unset. */
+	dialect?: ApiDialect;
 	config: Config;
 	identity: Identity;
 	images: ImageRepository;

@@ -20,8 +20,10 @@ import { imageListRoutes } from "./routes/image-list";
 import { imageMemberRoutes } from "./routes/image-members";
 import { uploadSessionRoutes } from "./routes/upload-sessions";
 import { v2ImageDataRoutes } from "./routes/v2/image-data";
+import { v2ImageImportRoutes } from "./routes/v2/image-import";
 import { v2ImageRoutes } from "./routes/v2/images";
 import { v2InfoRoutes } from "./routes/v2/info";
+import { v2MemberRoutes } from "./routes/v2/members";
 import { v2SchemaRoutes } from "./routes/v2/schemas";
 import { versionRoutes } from "./routes/versions";
 
@@ -67,11 +69,17 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 
 	// Image API v2 over the same services; every v2 alias is routed here (http/negotiation.ts).
 	const v2 = new Hono<AppEnv>();
+	v2.use(async (c, next) => {
+		c.set("dialect", "v2");
+		await next();
+	});
 	v2.use(requireToken(), services(deps));
 	v2.route("/", v2SchemaRoutes());
 	v2.route("/", v2InfoRoutes());
 	v2.route("/", v2ImageDataRoutes());
+	v2.route("/", v2ImageImportRoutes());
 	v2.route("/", v2ImageRoutes());
+	v2.route("/", v2MemberRoutes());
 	app.route(V2_PREFIX, v2);
 
 	app.notFound((c) => renderError(notFound("The resource could not be found."), c));

@@ -2,23 +2,25 @@ import { MESSAGES } from "./glance-rules";
 import type { Identity } from "./identity";
 import type { Image, StoredImage } from "./image";
 import { forbidden, notFound } from "./refusal";
+import { VISIBILITY_RULES } from "./sharing";
 
 /**
- * Who may see an image (contract §9): admins see everything, deleted tombstones included;
- * everyone else sees public images, images without an owner, their own, and those shared with
- * them. Invisible images answer 404, never 403.
+ * Who may see an image (contract §9, glance-v2-contract §5.1): admins see everything, deleted
+ * tombstones included; everyone else sees public and community images, images without an owner,
+ * their own, and those shared with them whatever the membership's status (the status decides
+ * only what is listed). Invisible images answer 404, never 403.
  */
 export function canSee(image: StoredImage, who: Identity, isMember: boolean): boolean {
 	if (who.isAdmin) return true;
 	if (image.deleted) return false;
+	const rule = VISIBILITY_RULES[image.visibility];
 	return (
-		image.visibility === "public" ||
-		image.visibility === "community" ||
+		rule.seenByAll ||
 		image.owner === null ||
 		(who.tenant !== null && image.owner === who.tenant) ||
-		// Only shared images have members (glance-v2-contract §5); a v1 member of an image that
-		// is now private gives no access.
-		(isMember && image.visibility === "shared")
+		// Only shared images have members (glance-v2-contract §5): a membership of an image made
+		// private or community later (or given through v1) gives no access, in any status.
+		(isMember && rule.hasMembers)
 	);
 }
 

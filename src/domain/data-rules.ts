@@ -3,15 +3,19 @@ import type { Identity } from "./identity";
 import type { ImageMetaInput, ImageStatus } from "./image";
 import { allows } from "./lifecycle";
 import { conflict, forbidden, invalid } from "./refusal";
+import { checkVisibilitySetter } from "./sharing";
 
-/** Glance: only administrators may make an image public (v1 is_public, v2 visibility). */
+/**
+ * Glance: only administrators may make an image public (v1 is_public, v2 visibility); the other
+ * visibilities follow the sharing rules (./sharing.ts).
+ */
 export function checkPublicize(
 	meta: Pick<ImageMetaInput, "is_public" | "visibility">,
 	who: Identity,
 ): void {
 	if (who.isAdmin) return;
 	if (meta.is_public === true) throw forbidden(MESSAGES.publicizeForbidden, "is_public");
-	if (meta.visibility === "public") throw forbidden(V2_MESSAGES.publicize, "visibility");
+	if (meta.visibility !== undefined) checkVisibilitySetter(meta.visibility, who);
 }
 
 /** Glance v2: only administrators may create an image owned by another project. */

@@ -168,7 +168,6 @@ export const MESSAGES = {
 
 /** Glance v2's messages (glance-v2-contract); clients and tests match on some of them. */
 export const V2_MESSAGES = {
-	publicize: "You are not authorized to complete publicize_image action.",
 	foreignOwner: (owner: string) => `You are not permitted to create images owned by '${owner}'.`,
 	readOnly: (attr: string) => `Attribute '${attr}' is read-only.`,
 	reserved: (attr: string) => `Attribute '${attr}' is reserved.`,
@@ -195,7 +194,28 @@ export const V2_MESSAGES = {
 	wrongStatusAction: (action: string, status: string) =>
 		`Not allowed to ${action} image in status '${status}'`,
 	customKeyTooLong: "Custom property should not be greater than 255 characters.",
+	stageNotQueued: (status: string) =>
+		`Image status transition from ${status} to uploading is not allowed`,
+	notOwnerStage: (id: string) => `Not allowed to stage image data for image ${id}`,
+	notOwnerImport: (id: string) => `You are not permitted to import image ${id}.`,
+	importNeedsMethod: "Import request requires a 'method' field.",
+	importNeedsName: "Import request requires a 'name' field.",
+	unknownImportMethod: (name: string) => `Unknown import method name '${name}'.`,
+	importFlag: (flag: string) => `'${flag}' must be boolean value only`,
+	importMustSucceed:
+		"The 'all_stores_must_succeed' option is only supported when multiple stores are configured.",
+	importActive: (status: string) => `Image with status ${status} cannot be target for import`,
+	importNotStaged: "Image needs to be staged before 'glance-direct' method can be used",
+	importFormats: (attr: string) => `'${attr}' needs to be set before import`,
+	importRunning: (id: string) => `Image ${id} has an import in progress already.`,
+	importStale: "The import did not finish in time; stage the data and import it again.",
+	stageStale: "Staging did not finish in time; stage the data again.",
+	stagedNotImported: "The staged data was not imported in time; stage it again.",
+	stageAborted: "The staging session was aborted.",
 } as const;
+
+/** The import methods this service offers (Glance v2's enabled_import_methods). */
+export const IMPORT_METHODS = ["glance-direct"] as const;
 
 /** Image lists (contract §5.1). Sort keys in Glance's order: its 400 message lists them so. */
 export const LIST_SORT_KEYS = [

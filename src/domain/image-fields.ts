@@ -112,6 +112,8 @@ export const IMAGE_FIELDS = {
 	reserved_bytes: f({ kind: "int", nullable: false, settable: "nobody", internal: true }),
 	/** What content inspection found in the bytes (e.g. qcow2, raw, ova:qcow2); null before data. */
 	detected_format: f({ kind: "text", nullable: true, settable: "nobody", internal: true }),
+	/** The id of the image's latest import (Glance v2's task for it); null before any import. */
+	import_task_id: f({ kind: "text", nullable: true, settable: "nobody", internal: true }),
 } as const;
 
 type Fields = typeof IMAGE_FIELDS;

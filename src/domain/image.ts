@@ -1,6 +1,10 @@
 import { type ImageColumns, PUBLIC_FIELDS, type PublicField } from "./image-fields";
 
-/** The statuses an image can have through the v1 API (contract §8). */
+/**
+ * The statuses an image can have (contract §8), with Glance v2's interoperable import's own:
+ * uploading (staged data) and importing. v1 shows them as they are, as Glance 16 did with its one
+ * status column (glance-v2-contract §10).
+ */
 export const IMAGE_STATUSES = [
 	"queued",
 	"saving",
@@ -9,6 +13,8 @@ export const IMAGE_STATUSES = [
 	"deleted",
 	"pending_delete",
 	"deactivated",
+	"uploading",
+	"importing",
 ] as const;
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 

@@ -13,7 +13,15 @@ export interface Transition {
 	readonly closesSession: boolean;
 }
 
-const DELETABLE: readonly ImageStatus[] = ["queued", "saving", "active", "killed", "deactivated"];
+const DELETABLE: readonly ImageStatus[] = [
+	"queued",
+	"saving",
+	"active",
+	"killed",
+	"deactivated",
+	"uploading",
+	"importing",
+];
 
 /** Glance's image state machine, as far as this service drives it. */
 export const LIFECYCLE = {
@@ -37,6 +45,31 @@ export const LIFECYCLE = {
 	restore: { from: ["saving"], to: "queued", endsReservation: true, closesSession: true },
 	/** The sweeper gives up on an upload session past its deadline, or a stalled upload. */
 	expire: { from: ["queued", "saving"], to: "killed", endsReservation: true, closesSession: true },
+	/**
+	 * Glance v2's stage (`PUT …/stage`, or a staging session opened): queued → uploading, with
+	 * the bytes the stage will hold reserved. The size stays null until the data is all there.
+	 */
+	stage: { from: ["queued"], to: "uploading", endsReservation: false, closesSession: false },
+	/** Every staged byte is stored: the image keeps uploading, now with its size (Glance's). */
+	staged: { from: ["uploading"], to: "uploading", endsReservation: false, closesSession: false },
+	/**
+	 * Glance v2's glance-direct import of staged data: the background verifier checks it with
+	 * the same digests and content inspection as every upload. The repository also requires the
+	 * staging to be complete.
+	 */
+	import: { from: ["uploading"], to: "importing", endsReservation: false, closesSession: false },
+	/** The imported bytes are verified: the reservation becomes the size. */
+	finishImport: { from: ["importing"], to: "active", endsReservation: true, closesSession: true },
+	/**
+	 * Staging or importing failed (or was given up on): back to queued with the reason, as
+	 * Glance's import reverts; the attempt's bytes are removed by whoever applied this.
+	 */
+	unstage: {
+		from: ["uploading", "importing"],
+		to: "queued",
+		endsReservation: true,
+		closesSession: true,
+	},
 	/** The row becomes a tombstone (never reused); its bytes are removed after. */
 	delete: { from: DELETABLE, to: "deleted", endsReservation: true, closesSession: true },
 	/** Glance v2: an admin takes an image out of service; its bytes stay. */
@@ -46,10 +79,17 @@ export const LIFECYCLE = {
 
 export type TransitionName = keyof typeof LIFECYCLE;
 
-/** Statuses in which an image may hold a quota reservation or an upload session. */
-export const TAKING_DATA: readonly ImageStatus[] = ["queued", "saving"];
+/**
+ * Statuses in which an image may hold a quota reservation or an upload session (staged bytes
+ * count against the owner's storage while they wait for their import).
+ */
+export const TAKING_DATA: readonly ImageStatus[] = ["queued", "saving", "uploading", "importing"];
 /** Statuses whose image's bytes count against its owner's storage. */
 export const HOLDING_BYTES: readonly ImageStatus[] = ["active", "deactivated"];
+/** Statuses of data staged for an import, or being imported (Glance's image_stage_total). */
+export const STAGING: readonly ImageStatus[] = ["uploading", "importing"];
+/** Statuses of an upload in progress (Glance's image_count_uploading). */
+export const UPLOADING: readonly ImageStatus[] = ["saving", "uploading", "importing"];
 /** Statuses whose object, if one is left, is garbage. */
 export const DEAD: readonly ImageStatus[] = ["killed", "deleted"];
 

@@ -9,6 +9,7 @@ const TITLES: Record<number, string> = {
 	404: "Not Found",
 	405: "Method Not Allowed",
 	409: "Conflict",
+	410: "Gone",
 	411: "Length Required",
 	412: "Precondition Failed",
 	413: "Request Entity Too Large",
@@ -32,6 +33,18 @@ export const REFUSAL_STATUS: Record<RefusalKind, number> = {
 	unavailable: 503,
 	misconfigured: 500,
 };
+
+/**
+ * Where the two APIs answer one refusal differently. Glance v2 answers an upload whose image
+ * was deleted meanwhile with 410 Gone (its `image_data.upload`), v1 with 412.
+ */
+const V2_REFUSAL_STATUS: Record<RefusalKind, number> = {
+	...REFUSAL_STATUS,
+	deleted_meanwhile: 410,
+};
+
+/** Which API dialect answers a request; set by the v2 router, v1 otherwise. */
+export type ApiDialect = "v1" | "v2";
 
 export const titleOf = (status: number) => TITLES[status] ?? "Error";
 
@@ -88,12 +101,13 @@ const INTERNAL =
 	"The server has either erred or is incapable of performing the requested operation.";
 
 /** Any thrown value as the HTTP error it is answered with. */
-export function toApiError(err: unknown, form?: MetaForm): ApiError {
+export function toApiError(err: unknown, form?: MetaForm, dialect: ApiDialect = "v1"): ApiError {
 	if (err instanceof ApiError) return err;
 	if (err instanceof Refusal) {
 		const headers: Record<string, string> =
 			err.kind === "unauthenticated" ? { "WWW-Authenticate": 'Token realm="glance-edge"' } : {};
-		return new ApiError(REFUSAL_STATUS[err.kind], err.message, {
+		const statuses = dialect === "v2" ? V2_REFUSAL_STATUS : REFUSAL_STATUS;
+		return new ApiError(statuses[err.kind], err.message, {
 			field: err.field === undefined ? undefined : spellField(err.field, form),
 			headers,
 			cause: err.cause,
@@ -109,7 +123,7 @@ export function toApiError(err: unknown, form?: MetaForm): ApiError {
  * (middleware/request-log.ts) writes every 5xx once, with the error and its cause.
  */
 export function renderError(err: unknown, c: Context): Response {
-	const apiError = toApiError(err, c.get("metaForm"));
+	const apiError = toApiError(err, c.get("metaForm"), c.get("dialect"));
 	const headers = new Headers(apiError.headers);
 	if (c.req.method === "HEAD") {
 		// HEAD answers carry no body; glanceclient must not see an empty JSON document.

@@ -5,11 +5,14 @@ import type { ListQuery, V2ListQuery } from "../domain/list-query";
 import { listImages } from "./d1-image-list";
 import { listImagesV2 } from "./d1-image-list-v2";
 import {
+	type ApplyOptions,
 	type BriefImage,
+	type DataStart,
 	DuplicateImageError,
 	type ImageChanges,
 	type ImageLookup,
 	type ImageRepository,
+	type OwnerUsage,
 	type PropertyChanges,
 	type Transitioned,
 	type UploadRefusal,
@@ -25,7 +28,7 @@ import {
 	UPDATABLE_COLUMNS,
 	withVisibilityPair,
 } from "./image-rows";
-import { OWNER_USAGE_BY_OWNER, withinQuota } from "./quota-sql";
+import { OWNER_USAGE_BY_OWNER, OWNER_USAGE_REPORT, withinQuota } from "./quota-sql";
 import { statusList } from "./status-sql";
 
 const INSERT_IMAGE = `INSERT INTO images (${IMAGE_COLUMNS.join(", ")}) VALUES (${IMAGE_COLUMNS.map(
@@ -107,17 +110,29 @@ export class D1ImageRepository implements ImageRepository {
 		name: TransitionName,
 		id: string,
 		changes: Partial<StoredImage> = {},
+		options: ApplyOptions = {},
 	): Promise<Transitioned | null> {
-		return this.applyTransition(LIFECYCLE[name], id, changes);
+		// The attempt: a transition that ends one upload or import must not end a later one.
+		const guard =
+			options.attempt === undefined
+				? undefined
+				: { guard: "AND upload_started_at IS ?2", params: [options.attempt] };
+		return this.applyTransition(LIFECYCLE[name], id, changes, guard);
 	}
 
 	async startUpload(
 		id: string,
 		bytes: number,
 		quota: number,
+		via: DataStart = "startUpload",
 	): Promise<StoredImage | UploadRefusal> {
-		const changes = { upload_started_at: glanceTimestamp(), reserved_bytes: bytes };
-		const applied = await this.applyTransition(LIFECYCLE.startUpload, id, changes, {
+		const changes: Partial<StoredImage> = {
+			upload_started_at: glanceTimestamp(),
+			reserved_bytes: bytes,
+			// Staged data has no size until all of it is there (Glance sets it after staging).
+			...(via === "stage" ? { size: null, virtual_size: null } : {}),
+		};
+		const applied = await this.applyTransition(LIFECYCLE[via], id, changes, {
 			guard: `AND NOT ${HAS_SESSION} AND ${withinQuota("?2", "?3")}`,
 			params: [bytes, quota],
 		});
@@ -127,14 +142,29 @@ export class D1ImageRepository implements ImageRepository {
 			.bind(id)
 			.first<{ status: ImageStatus; session: number }>();
 		if (now?.session) return "session";
-		return now && allows("startUpload", now.status) ? "quota" : "conflict";
+		return now && allows(via, now.status) ? "quota" : "conflict";
 	}
 
-	async growReservation(id: string, bytes: number, quota: number): Promise<boolean> {
+	async startImport(id: string, changes: Partial<StoredImage>): Promise<Transitioned | null> {
+		// Only data staged in full: a stage still streaming, or a staging session still taking
+		// parts, has no size yet.
+		return this.applyTransition(LIFECYCLE.import, id, changes, {
+			guard: `AND size IS NOT NULL AND NOT EXISTS
+				(SELECT 1 FROM upload_sessions WHERE image_id = ?1 AND state = 'open')`,
+			params: [],
+		});
+	}
+
+	async growReservation(
+		id: string,
+		bytes: number,
+		quota: number,
+		during: DataStart = "startUpload",
+	): Promise<boolean> {
 		const result = await this.db
 			.prepare(
 				`UPDATE images SET reserved_bytes = reserved_bytes + ?2
-				 WHERE id = ?1 AND status = '${LIFECYCLE.startUpload.to}'
+				 WHERE id = ?1 AND status = '${LIFECYCLE[during].to}'
 				 AND ${withinQuota("reserved_bytes + ?2", "?3")}`,
 			)
 			.bind(id, bytes, quota)
@@ -145,6 +175,11 @@ export class D1ImageRepository implements ImageRepository {
 	async storageUsed(owner: string): Promise<number> {
 		const row = await this.db.prepare(OWNER_USAGE_BY_OWNER).bind(owner).first<{ used: number }>();
 		return row?.used ?? 0;
+	}
+
+	async usage(owner: string): Promise<OwnerUsage> {
+		const row = await this.db.prepare(OWNER_USAGE_REPORT).bind(owner).first<OwnerUsage>();
+		return row ?? { stored: 0, staged: 0, images: 0, uploading: 0 };
 	}
 
 	async update(

@@ -1,10 +1,16 @@
-import { LIFECYCLE, TAKING_DATA } from "../domain/lifecycle";
+import { LIFECYCLE, STAGING, TAKING_DATA } from "../domain/lifecycle";
 import { statusList } from "./status-sql";
 
 /** The few queries only the sweeper needs. */
 export interface SweeperQueries {
 	/** Images stuck in saving since before `before`, oldest first. */
 	staleUploads(before: string, limit: number): Promise<string[]>;
+	/**
+	 * Stages and imports given up on, oldest first: imports started before `staleBefore`, stages
+	 * that stopped streaming before it (not those a staging session owns: its deadline rules),
+	 * and staged data left unimported since before `stagedBefore`.
+	 */
+	staleImports(staleBefore: string, stagedBefore: string, limit: number): Promise<string[]>;
 	/** For each id: the image's status, or nothing when no image has that id. */
 	statuses(ids: string[]): Promise<Map<string, string>>;
 	/** Reservations left on images that no longer upload (a crash between two statements). */
@@ -28,6 +34,23 @@ export class D1SweeperQueries implements SweeperQueries {
 				 ORDER BY upload_started_at LIMIT ?2`,
 			)
 			.bind(before, limit)
+			.all<{ id: string }>();
+		return results.map((r) => r.id);
+	}
+
+	async staleImports(staleBefore: string, stagedBefore: string, limit: number): Promise<string[]> {
+		const { results } = await this.db
+			.prepare(
+				`SELECT id FROM images WHERE status IN (${statusList(STAGING)})
+				 AND CASE
+					WHEN status = '${LIFECYCLE.import.to}' THEN upload_started_at < ?1
+					WHEN size IS NULL THEN upload_started_at < ?1
+						AND NOT EXISTS (SELECT 1 FROM upload_sessions s WHERE s.image_id = images.id AND s.state = 'open')
+					ELSE upload_started_at < ?2
+				 END
+				 ORDER BY upload_started_at LIMIT ?3`,
+			)
+			.bind(staleBefore, stagedBefore, limit)
 			.all<{ id: string }>();
 		return results.map((r) => r.id);
 	}

@@ -38,6 +38,25 @@ export interface Transitioned {
 	closedUploadId: string | null;
 }
 
+/** The transitions that start taking data: a single-request upload, or a stage (Glance v2). */
+export type DataStart = "startUpload" | "stage";
+
+export interface ApplyOptions {
+	/**
+	 * The `upload_started_at` the image must still have: the attempt (upload, stage or import)
+	 * the caller is ending, so that it cannot end a later attempt on the same image.
+	 */
+	attempt?: string | null;
+}
+
+/** Bytes stored (active images) and staged (for an import), images, uploads in progress. */
+export interface OwnerUsage {
+	stored: number;
+	staged: number;
+	images: number;
+	uploading: number;
+}
+
 /** Why an upload could not start. */
 export type UploadRefusal = "quota" | "session" | "conflict";
 
@@ -67,18 +86,31 @@ export interface ImageRepository {
 		name: TransitionName,
 		id: string,
 		changes?: Partial<StoredImage>,
+		options?: ApplyOptions,
 	): Promise<Transitioned | null>;
 	/**
-	 * Starts a single-request upload (`startUpload`), reserving `bytes` against the owner's
-	 * storage quota in the same statement. "quota" when the reservation would pass `quota`
-	 * (0: unlimited), "session" when an upload session owns the image's data, "conflict" when
-	 * the image is no longer queued.
+	 * Starts a single-request upload (`startUpload`) or stage (`stage`), reserving `bytes`
+	 * against the owner's storage quota in the same statement. "quota" when the reservation
+	 * would pass `quota` (0: unlimited), "session" when an upload session owns the image's data,
+	 * "conflict" when the image is no longer queued.
 	 */
-	startUpload(id: string, bytes: number, quota: number): Promise<StoredImage | UploadRefusal>;
+	startUpload(
+		id: string,
+		bytes: number,
+		quota: number,
+		via?: DataStart,
+	): Promise<StoredImage | UploadRefusal>;
+	/**
+	 * The `import` transition, only when the image's staged data is complete (it has a size and
+	 * no staging session takes parts). Null when the guard did not hold.
+	 */
+	startImport(id: string, changes: Partial<StoredImage>): Promise<Transitioned | null>;
 	/** Reserves `bytes` more for an upload in progress; false when that would pass `quota`. */
-	growReservation(id: string, bytes: number, quota: number): Promise<boolean>;
+	growReservation(id: string, bytes: number, quota: number, during?: DataStart): Promise<boolean>;
 	/** Bytes the owner's images hold: sizes of active images plus reservations of uploads. */
 	storageUsed(owner: string): Promise<number>;
+	/** The owner's usage as GET /v2/info/usage reports it. */
+	usage(owner: string): Promise<OwnerUsage>;
 	/**
 	 * Applies metadata and property changes atomically, only if the image still has `revision`
 	 * (compare-and-swap). Returns the updated image, or null when another change came first.

@@ -1,9 +1,22 @@
 import type { Identity } from "../domain/identity";
+import type { MemberStatus } from "../domain/sharing";
 
+/**
+ * One membership as stored: v1 shows `member_id` and `can_share`, v2 `member_id`, `status` and
+ * the timestamps (glance-v2-contract §10: one table behind both views).
+ */
 export interface Member {
+	image_id: string;
 	member_id: string;
 	can_share: boolean;
+	status: MemberStatus;
+	/** Glance timestamps (domain/image glanceTimestamp). */
+	created_at: string;
+	updated_at: string;
 }
+
+/** Why a v2 add changed nothing. */
+export type AddRefusal = "duplicate" | "quota" | "unshareable";
 
 export interface SharedImage {
 	image_id: string;
@@ -36,6 +49,17 @@ export interface MemberRepository {
 	): Promise<boolean>;
 	/** Makes the member list exactly `members`, atomically. */
 	replace(imageId: string, members: MembershipRequest[]): Promise<void>;
+	/** The live membership of `member`, or null. */
+	get(imageId: string, member: string): Promise<Member | null>;
+	/**
+	 * Glance v2's add: a new membership, pending, that cannot share (a removed one is revived as
+	 * new). Refused, changing nothing, when `member` is a member already ("duplicate"), when
+	 * adding would pass `quota` members (negative: unlimited), or when the image is gone or no
+	 * longer shared ("unshareable") — all in the one guarded statement.
+	 */
+	add(imageId: string, member: string, quota: number): Promise<Member | AddRefusal>;
+	/** Sets a live membership's status while the image is live and shared; null otherwise. */
+	setStatus(imageId: string, member: string, status: MemberStatus): Promise<Member | null>;
 	/** Removes a member; false when it was not one. */
 	remove(imageId: string, member: string): Promise<boolean>;
 	/**

@@ -1,4 +1,4 @@
-import { HOLDING_BYTES, TAKING_DATA } from "../domain/lifecycle";
+import { HOLDING_BYTES, STAGING, TAKING_DATA, UPLOADING } from "../domain/lifecycle";
 import { statusList } from "./status-sql";
 
 /**
@@ -24,3 +24,11 @@ export function withinQuota(bytes: string, quota: string): string {
 /** Bytes an owner's images hold (the same sum, for messages). */
 export const OWNER_USAGE_BY_OWNER = `SELECT IFNULL(SUM(${HELD}), 0) AS used
 	FROM images WHERE owner = ?1 AND deleted = 0 AND status IN (${COUNTED})`;
+
+/** What GET /v2/info/usage reports for owner ?1: stored and staged bytes, image counts. */
+export const OWNER_USAGE_REPORT = `SELECT
+	IFNULL(SUM(CASE WHEN status IN (${statusList(HOLDING_BYTES)}) THEN IFNULL(size, 0) ELSE 0 END), 0) AS stored,
+	IFNULL(SUM(CASE WHEN status IN (${statusList(STAGING)}) THEN reserved_bytes ELSE 0 END), 0) AS staged,
+	COUNT(*) AS images,
+	IFNULL(SUM(CASE WHEN status IN (${statusList(UPLOADING)}) THEN 1 ELSE 0 END), 0) AS uploading
+	FROM images WHERE owner = ?1 AND deleted = 0`;

@@ -25,6 +25,11 @@ const TAGS = [
 		description:
 			"Image API v2 (Glance 25.1's wire) over the same images: JSON records, JSON-patch updates, `/file` data.",
 	},
+	{
+		name: "members v2",
+		description:
+			"Image API v2 sharing: the owner adds projects to a `shared` image, each project accepts or rejects it.",
+	},
 	{ name: "versions", description: "Which API versions this server speaks." },
 	{ name: "service", description: "This document, the docs page, and the health check." },
 ];

@@ -1,4 +1,4 @@
-import { errors, IMAGE_ID_PARAMETER, requestIdHeader } from "./components";
+import { errors, IMAGE_ID_PARAMETER, MEMBER_PARAMETER, requestIdHeader } from "./components";
 import type { RouteDoc } from "./describe";
 import type { Json } from "./types";
 
@@ -14,6 +14,7 @@ const ok = (description: string, status = "200"): Record<string, Json> => ({
 const NO_CONTENT = { "204": { description: "Done (no body).", headers: requestIdHeader } };
 const TAG_PARAMETER = { name: "tag", in: "path", required: true, schema: { type: "string" } };
 const TAGS = ["images v2"];
+const MEMBER_TAGS = ["members v2"];
 
 function doc(
 	operationId: string,
@@ -89,7 +90,7 @@ export const V2_DOCS = {
 		"Upload image data (v2)",
 		{
 			...NO_CONTENT,
-			...errors(400, 403, 404, 409, 413),
+			...errors(400, 403, 404, 409, 410, 413),
 			"415": { description: "Content-Type is not application/octet-stream." },
 		},
 		{
@@ -142,6 +143,66 @@ export const V2_DOCS = {
 		{ ...NO_CONTENT, ...errors(403, 404) },
 		withId,
 	),
+	listMembers: doc(
+		"listMembersV2",
+		"List an image's members",
+		{
+			...ok(
+				"`{members, schema}`: every membership for the owner and admins, the caller's own for a member.",
+			),
+			...errors(403, 404),
+		},
+		{ ...withId, tags: MEMBER_TAGS },
+	),
+	addMember: doc(
+		"addMemberV2",
+		"Share an image with a project",
+		{
+			...ok("The membership, `pending` until the project accepts it (200, as Glance answers)."),
+			...errors(400, 403, 404, 409, 413),
+		},
+		{
+			...withId,
+			tags: MEMBER_TAGS,
+			description:
+				'Body `{"member": "<project id>"}`. Only the owner or an admin, only on a `shared` image (403 otherwise); a current member is 409.',
+			requestBody: { required: true, content: JSON_OBJECT },
+		},
+	),
+	getMember: doc(
+		"getMemberV2",
+		"Show one membership",
+		{ ...ok("The membership."), ...errors(404) },
+		{ parameters: [IMAGE_ID_PARAMETER, MEMBER_PARAMETER], tags: MEMBER_TAGS },
+	),
+	updateMember: doc(
+		"updateMemberV2",
+		"Accept, reject or reset a membership",
+		{ ...ok("The membership with its new status."), ...errors(400, 403, 404) },
+		{
+			parameters: [IMAGE_ID_PARAMETER, MEMBER_PARAMETER],
+			tags: MEMBER_TAGS,
+			description:
+				'Body `{"status": "accepted" | "rejected" | "pending"}`. Only the member itself or an admin (the owner: 403). Accepted images appear in the member\'s default image list.',
+			requestBody: { required: true, content: JSON_OBJECT },
+		},
+	),
+	removeMember: doc(
+		"removeMemberV2",
+		"Stop sharing an image with a project",
+		{ ...NO_CONTENT, ...errors(403, 404) },
+		{ parameters: [IMAGE_ID_PARAMETER, MEMBER_PARAMETER], tags: MEMBER_TAGS },
+	),
+	projectLookup: doc(
+		"projectLookupV2",
+		"Project lookups (always 403: not an identity service)",
+		errors(403),
+		{
+			tags: MEMBER_TAGS,
+			description:
+				"The openstack CLI on token auth asks the image endpoint to resolve a project; on 403 it uses the project as given, so pass project ids.",
+		},
+	),
 	schema: (name: string) =>
 		doc(
 			`get${name[0].toUpperCase()}${name.slice(1)}SchemaV2`,
@@ -150,10 +211,52 @@ export const V2_DOCS = {
 		),
 	importInfo: doc(
 		"getImportInfoV2",
-		"Import methods (none yet)",
-		ok('`{"import-methods": {...}}`'),
+		"Import methods: glance-direct",
+		ok('`{"import-methods": {"value": ["glance-direct"], ...}}`'),
 	),
+	stage: doc(
+		"stageImageDataV2",
+		"Stage image data for an import (v2)",
+		{
+			...NO_CONTENT,
+			...errors(400, 403, 404, 409, 410, 413),
+			"415": { description: "Content-Type is not application/octet-stream." },
+		},
+		{
+			...withId,
+			description:
+				"The image becomes `uploading`; its data is kept (not downloadable) for `POST …/import`. Chunked bodies are accepted; the request limit and storage quota apply. Larger images are staged in parts through `…/upload-session`. A failure leaves the image queued.",
+			requestBody: { required: true, content: BINARY },
+		},
+	),
+	import: doc(
+		"importImageV2",
+		"Import staged data (glance-direct)",
+		{
+			"202": {
+				description: "Accepted (no body): the image is `importing`.",
+				headers: requestIdHeader,
+			},
+			...errors(400, 403, 404, 409, 503),
+		},
+		{
+			...withId,
+			description:
+				'Body `{"method": {"name": "glance-direct"}}`. The staged data is verified in the background (size, MD5, SHA-512, content checks); then the image is `active`, or `queued` again with the reason on its task (`GET …/tasks`).',
+			requestBody: { required: true, content: JSON_OBJECT },
+		},
+	),
+	tasks: doc("getImageTasksV2", "The image's latest import, as a task", ok('`{"tasks": [...]}`'), {
+		...withId,
+		responses: { ...ok('`{"tasks": [...]}`'), ...errors(401, 404) },
+	}),
 	stores: doc("getStoresV2", "Stores (404: one store, no multi-store)", errors(404)),
 	storesDetail: doc("getStoresDetailV2", "Stores in detail (404)", errors(404)),
-	usage: doc("getUsageV2", 'Quota usage (none: `{"usage": {}}`)', ok('`{"usage": {}}`')),
+	usage: doc(
+		"getUsageV2",
+		"Quota usage: stored and staged data, image counts",
+		ok(
+			'`{"usage": {"image_size_total": {"limit", "usage"}, "image_stage_total", "image_count_total", "image_count_uploading"}}`: sizes in MiB as Glance reports them (`limit` -1: unlimited), with the exact bytes beside them.',
+		),
+	),
 };

@@ -137,7 +137,10 @@ export function imageMemberRoutes() {
 
 	app.get("/images/:id/members", listMembersDoc, async (c) => {
 		const members = await listMembers(c.var, c.req.param("id"));
-		return c.json({ members });
+		// The v1 view of a membership has no status (glance-v2-contract §10).
+		return c.json({
+			members: members.map((m) => ({ member_id: m.member_id, can_share: m.can_share })),
+		});
 	});
 	app.put(
 		"/images/:id/members",

@@ -1,5 +1,5 @@
-import { MESSAGES, SESSION_MESSAGES } from "../domain/glance-rules";
-import type { StoredImage } from "../domain/image";
+import { MESSAGES, SESSION_MESSAGES, V2_MESSAGES } from "../domain/glance-rules";
+import { glanceTimestamp, type StoredImage } from "../domain/image";
 import { isDead, type TransitionName } from "../domain/lifecycle";
 import { conflict, type Refusal, tooLarge } from "../domain/refusal";
 import type { ImageRepository, Transitioned } from "../metadata/image-repository";
@@ -62,7 +62,7 @@ async function abortMultipart(
 
 /**
  * The single owner of every end of an upload: start, activate, kill (with a reason), expire,
- * abandon a session, delete. Each end is one guarded transition (domain/lifecycle.ts) that
+ * abandon a session, delete; and of Glance v2's stage and import: stage, staged, import, unstage. Each end is one guarded transition (domain/lifecycle.ts) that
  * also settles the quota reservation and closes the upload session in the same batch; bytes
  * are removed only when that transition took effect.
  */
@@ -97,8 +97,12 @@ export class ImageLifecycle {
 	 * the session (a verified one) closes. Null when the image is no longer saving: then its
 	 * bytes were written after whoever moved it removed them, and they go if it is dead.
 	 */
-	async activate(image: StoredImage, bytes: VerifiedBytes): Promise<StoredImage | null> {
-		const applied = await this.deps.images.apply("finishUpload", image.id, {
+	async activate(
+		image: StoredImage,
+		bytes: VerifiedBytes,
+		via: "finishUpload" | "finishImport" = "finishUpload",
+	): Promise<StoredImage | null> {
+		const changes = {
 			size: bytes.size,
 			checksum: bytes.md5,
 			os_hash_algo: "sha512",
@@ -106,10 +110,92 @@ export class ImageLifecycle {
 			status_reason: null,
 			detected_format: bytes.detectedFormat,
 			...(bytes.virtualSize !== null ? { virtual_size: bytes.virtualSize } : {}),
-		});
+		};
+		// An import ends only the attempt it verified (the image may have been requeued and
+		// imported again meanwhile).
+		const options = via === "finishImport" ? { attempt: image.upload_started_at } : {};
+		const applied = await this.deps.images.apply(via, image.id, changes, options);
 		if (applied) return applied.image;
 		await this.discardIfDead(image);
 		return null;
+	}
+
+	/**
+	 * queued → uploading for a stage (Glance v2's `PUT …/stage`), reserving `bytes`; refused
+	 * like `beginUpload`.
+	 */
+	async beginStage(image: StoredImage, bytes: number, quota: number): Promise<StoredImage> {
+		const started = await this.deps.images.startUpload(image.id, bytes, quota, "stage");
+		if (started === "session") throw conflict(SESSION_MESSAGES.sessionOwnsData(image.id));
+		if (started === "conflict") {
+			const now = await this.deps.images.find(image.id, null);
+			throw conflict(V2_MESSAGES.stageNotQueued(now?.image.status ?? image.status));
+		}
+		if (started === "quota") throw await this.quotaRefusal(image, bytes, quota);
+		return started;
+	}
+
+	/**
+	 * Every byte of the stage is stored: the image keeps uploading with its size, and the
+	 * reservation is exactly that size. Null when the stage was ended meanwhile (deleted, or
+	 * given up on by the sweeper); the bytes written go if the image is dead.
+	 */
+	async staged(image: StoredImage, size: number): Promise<StoredImage | null> {
+		const applied = await this.deps.images.apply(
+			"staged",
+			image.id,
+			{ size, reserved_bytes: size },
+			{ attempt: image.upload_started_at },
+		);
+		if (applied) return applied.image;
+		await this.discardIfDead(image);
+		return null;
+	}
+
+	/**
+	 * uploading → importing (glance-direct), when the staging is complete; a new import task id
+	 * and attempt. Null when the guard did not hold.
+	 */
+	async beginImport(image: StoredImage): Promise<StoredImage | null> {
+		const applied = await this.deps.images.startImport(image.id, {
+			upload_started_at: glanceTimestamp(),
+			import_task_id: crypto.randomUUID(),
+			status_reason: null,
+		});
+		return applied?.image ?? null;
+	}
+
+	/**
+	 * A stage or an import failed, or was given up on: the image is queued again with the reason
+	 * recorded (Glance's import revert), then the attempt's bytes go. In that order: until the
+	 * transition took effect the bytes may still become an active image's; after it, a new stage
+	 * of the same image cannot have finished writing before they are removed. False when the
+	 * attempt had already ended.
+	 */
+	async unstage(image: StoredImage, reason: string): Promise<boolean> {
+		let applied: Transitioned | null;
+		try {
+			applied = await this.deps.images.apply(
+				"unstage",
+				image.id,
+				{
+					status_reason: reason,
+					size: null,
+					virtual_size: null,
+					os_hash_algo: null,
+					os_hash_value: null,
+					detected_format: null,
+				},
+				{ attempt: image.upload_started_at },
+			);
+		} catch (err) {
+			// Never mask the failure that led here; the sweeper requeues what stays stuck.
+			log("error", "could not requeue image", { image_id: image.id, error: String(err) });
+			return false;
+		}
+		if (applied) await discardBytes(this.deps, image, applied.closedUploadId);
+		else await this.discardIfDead(image);
+		return applied !== null;
 	}
 
 	/** An upload failed: killed with the reason recorded, its bytes removed (Glance's safe_kill). */

@@ -98,6 +98,7 @@ export async function insertNewImage(
 		upload_started_at: null,
 		revision: crypto.randomUUID(),
 		reserved_bytes: 0,
+		import_task_id: null,
 		detected_format: null,
 		visibility,
 		os_hidden: meta.os_hidden ?? false,

@@ -7,6 +7,7 @@ import { invalid, Refusal, tooLarge, unavailable } from "../domain/refusal";
 import { MAX_PARTS } from "../domain/upload-geometry";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
 import { formatRecord, judgeContent, WindowCapture } from "../inspection";
+import type { DataStart } from "../metadata/image-repository";
 import {
 	type ChunkTap,
 	ClientDisconnectedError,
@@ -167,13 +168,19 @@ export async function receiveImageData(
 	throw new Refusal("conflict", MESSAGES.unqueued);
 }
 
-function streamBytes(
+/**
+ * Streams a body of the plan's length (or of unknown length, reserving quota part by part while
+ * the image is in the status `during` left it) to the image's object, with its digests.
+ * Shared with Glance v2's stage.
+ */
+export function streamBytes(
 	deps: UploadDeps,
 	lifecycle: ImageLifecycle,
 	image: StoredImage,
 	body: ReadableStream<Uint8Array>,
 	plan: UploadPlan,
-	tap: ChunkTap,
+	tap?: ChunkTap,
+	during: DataStart = "startUpload",
 ): Promise<StreamedBytes> {
 	if (plan.length !== null) {
 		return streamKnownLength(deps.blobs, image.object_key, body, plan.length, tap);
@@ -186,7 +193,7 @@ function streamBytes(
 		deps.config.uploadPartBytes,
 		unknownLengthLimit(deps.config),
 		async (bytes) => {
-			if (quota > 0 && !(await deps.images.growReservation(image.id, bytes, quota))) {
+			if (quota > 0 && !(await deps.images.growReservation(image.id, bytes, quota, during))) {
 				throw await lifecycle.quotaRefusal(image, bytes, quota);
 			}
 		},
@@ -212,7 +219,7 @@ function verify(plan: UploadPlan, bytes: StreamedBytes): Refusal | null {
 }
 
 /** Maps a streaming failure to what the client is told; null for the unexpected (a 500). */
-function uploadFailure(err: unknown, plan: UploadPlan, config: Config): Refusal | null {
+export function uploadFailure(err: unknown, plan: UploadPlan, config: Config): Refusal | null {
 	if (err instanceof Refusal) return err;
 	if (err instanceof ClientDisconnectedError) {
 		// A body that ended cleanly but short of a declared size is a size mismatch, not a hang-up.

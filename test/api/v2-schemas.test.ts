@@ -60,13 +60,25 @@ describe("GET /v2/schemas/*", () => {
 });
 
 describe("GET /v2/info/*", () => {
-	it("lists no import method, no stores, no usage limits", async () => {
+	it("lists glance-direct as the import method, no stores, Glance's four usage entries", async () => {
 		const imports = await api("/v2/info/import");
 		expect(await imports.json()).toEqual({
-			"import-methods": { description: "Import methods available.", type: "array", value: [] },
+			"import-methods": {
+				description: "Import methods available.",
+				type: "array",
+				value: ["glance-direct"],
+			},
 		});
 		const stores = await api("/v2/info/stores");
 		expect(stores.status).toBe(404);
-		expect(await (await api("/v2/info/usage")).json()).toEqual({ usage: {} });
+		const { usage } = (await (await api("/v2/info/usage")).json()) as {
+			usage: Record<string, unknown>;
+		};
+		expect(Object.keys(usage).sort()).toEqual([
+			"image_count_total",
+			"image_count_uploading",
+			"image_size_total",
+			"image_stage_total",
+		]);
 	});
 });

@@ -426,3 +426,204 @@ describe("openstacksdk on Image API v2", () => {
 		assert.deepEqual(out.after_delete, []);
 	});
 });
+
+/** The dev tokens' projects (dev.env): images are shared between them by project id. */
+const DEMO_PROJECT = "demo";
+const ALT_PROJECT = "alt";
+
+/** Whether `token`'s default v2 list (or with `query`) has the image. */
+async function listedTo(id, token, query = "") {
+	const res = await fetch(`${BASE}/v2/images?limit=1000${query}`, {
+		headers: { "x-auth-token": token },
+	});
+	assert.equal(res.status, 200, await res.clone().text());
+	return (await res.json()).images.some((i) => i.id === id);
+}
+
+/** The image's memberships as its owner sees them: `member:status`. */
+async function memberships(id) {
+	const res = await fetch(`${BASE}/v2/images/${id}/members`, {
+		headers: { "x-auth-token": DEMO_TOKEN },
+	});
+	assert.equal(res.status, 200, await res.clone().text());
+	return (await res.json()).members.map((m) => `${m.member_id}:${m.status}`);
+}
+
+describe("sharing an image between two projects on Image API v2", () => {
+	test("openstack: image add project, member list, set --accept/--reject/--pending, remove project", async (t) => {
+		if (!need(t, "openstack", openstackPath)) return;
+		const dir = scratch(t);
+		const { file, data } = imageFile(dir, 65_536);
+		const name = `osc-share-${crypto.randomUUID().slice(0, 8)}`;
+		const { id } = JSON.parse(
+			(
+				await ok(
+					openstack(
+						[
+							"image",
+							"create",
+							name,
+							"--file",
+							file,
+							"--disk-format",
+							"raw",
+							"--shared",
+							"-f",
+							"json",
+						],
+						dir,
+					),
+				)
+			).stdout,
+		);
+		assert.equal((await v2Image(id)).visibility, "shared");
+		// Not shared yet: the other project cannot see it.
+		assert.notEqual((await openstack(["image", "show", id], dir, ALT_TOKEN)).code, 0);
+
+		const added = JSON.parse(
+			(await ok(openstack(["image", "add", "project", id, ALT_PROJECT, "-f", "json"], dir))).stdout,
+		);
+		assert.equal(added.member_id, ALT_PROJECT);
+		assert.equal(added.status, "pending");
+		const listedMembers = JSON.parse(
+			(await ok(openstack(["image", "member", "list", id, "-f", "json"], dir))).stdout,
+		);
+		assert.deepEqual(
+			listedMembers.map((m) => [m["Member ID"], m.Status]),
+			[[ALT_PROJECT, "pending"]],
+		);
+		// Pending: readable by id, listed only when asked for.
+		const seen = JSON.parse(
+			(await ok(openstack(["image", "show", id, "-f", "json"], dir, ALT_TOKEN))).stdout,
+		);
+		assert.equal(seen.id, id);
+		assert.equal(await listedTo(id, ALT_TOKEN), false);
+		const pendingList = JSON.parse(
+			(
+				await ok(
+					openstack(["image", "list", "--member-status", "pending", "-f", "json"], dir, ALT_TOKEN),
+				)
+			).stdout,
+		);
+		assert.ok(
+			pendingList.some((r) => r.ID === id),
+			JSON.stringify(pendingList),
+		);
+
+		// With token auth the CLI knows no project of its own: the member names it with --project.
+		// OSC 6.0 then also patches the image's owner to that project, which the member may not do
+		// (Glance refuses it too): the answer is recorded, and the command reports the refused patch.
+		const accept = await openstack(
+			["image", "set", "--accept", "--project", ALT_PROJECT, id],
+			dir,
+			ALT_TOKEN,
+		);
+		assert.match(accept.output, /not permitted to modify image/, accept.output);
+		assert.deepEqual(await memberships(id), [`${ALT_PROJECT}:accepted`]);
+		assert.equal((await v2Image(id)).owner, DEMO_PROJECT);
+		assert.equal(await listedTo(id, ALT_TOKEN), true);
+		const listed = JSON.parse(
+			(await ok(openstack(["image", "list", "-f", "json"], dir, ALT_TOKEN))).stdout,
+		);
+		assert.ok(
+			listed.some((r) => r.ID === id),
+			JSON.stringify(listed),
+		);
+		const out = path.join(dir, "as-member.raw");
+		await ok(openstack(["image", "save", "--file", out, id], dir, ALT_TOKEN));
+		assert.ok(Buffer.from(data).equals(fs.readFileSync(out)), "the member's download differs");
+
+		await openstack(["image", "set", "--reject", "--project", ALT_PROJECT, id], dir, ALT_TOKEN);
+		assert.deepEqual(await memberships(id), [`${ALT_PROJECT}:rejected`]);
+		assert.equal(await listedTo(id, ALT_TOKEN), false);
+		await openstack(["image", "set", "--pending", "--project", ALT_PROJECT, id], dir, ALT_TOKEN);
+		assert.deepEqual(await memberships(id), [`${ALT_PROJECT}:pending`]);
+
+		// Only the member answers: the owner's --accept is refused.
+		const byOwner = await openstack(
+			["image", "set", "--accept", "--project", ALT_PROJECT, id],
+			dir,
+		);
+		assert.notEqual(byOwner.code, 0);
+		assert.deepEqual(await memberships(id), [`${ALT_PROJECT}:pending`]);
+
+		await ok(openstack(["image", "remove", "project", id, ALT_PROJECT], dir));
+		assert.deepEqual(await memberships(id), []);
+		assert.notEqual((await openstack(["image", "show", id], dir, ALT_TOKEN)).code, 0);
+		await ok(openstack(["image", "delete", id], dir));
+	});
+
+	test("glance: member-create, member-update accepted, member-list, member-delete", async (t) => {
+		if (!need(t, "glance", glancePath)) return;
+		const dir = scratch(t);
+		const name = `gc-share-${crypto.randomUUID().slice(0, 8)}`;
+		const created = table(
+			(
+				await ok(
+					glance(
+						["image-create", "--name", name, "--disk-format", "raw", "--container-format", "bare"],
+						dir,
+					),
+				)
+			).stdout,
+		);
+		const id = created.id;
+		const member = (await ok(glance(["member-create", id, ALT_PROJECT], dir))).stdout;
+		assert.match(member, new RegExp(`${ALT_PROJECT}\\s*\\|\\s*pending`));
+		// The member answers for itself.
+		const refused = await glance(["member-update", id, ALT_PROJECT, "accepted"], dir);
+		assert.notEqual(refused.code, 0);
+		const accepted = (
+			await ok(glance(["member-update", id, ALT_PROJECT, "accepted"], dir, ALT_TOKEN))
+		).stdout;
+		assert.match(accepted, /accepted/);
+		assert.equal(await listedTo(id, ALT_TOKEN), true);
+		const listing = (await ok(glance(["member-list", "--image-id", id], dir))).stdout;
+		assert.match(listing, new RegExp(`${ALT_PROJECT}\\s*\\|\\s*accepted`));
+		const duplicate = await glance(["member-create", id, ALT_PROJECT], dir);
+		assert.notEqual(duplicate.code, 0);
+		assert.match(duplicate.output, /duplicated/);
+		await ok(glance(["member-delete", id, ALT_PROJECT], dir));
+		assert.deepEqual(await memberships(id), []);
+		await ok(glance(["image-delete", id], dir));
+	});
+
+	test("openstacksdk: add_member, update_member as the member, members, remove_member", async (t) => {
+		if (!need(t, "openstack (with openstacksdk)", openstackPath)) return;
+		const dir = scratch(t);
+		const script = path.join(dir, "share.py");
+		fs.writeFileSync(
+			script,
+			`
+import json, sys
+import openstack
+endpoint, owner_token, member_token, project = sys.argv[1:5]
+owner = openstack.connect(auth_type="admin_token", auth={"endpoint": endpoint, "token": owner_token})
+member = openstack.connect(auth_type="admin_token", auth={"endpoint": endpoint, "token": member_token})
+img = owner.image.create_image(name="sdk-share", disk_format="raw", container_format="bare")
+out = {"id": img.id}
+out["added"] = owner.image.add_member(img, member_id=project).status
+out["listed_before"] = [i.id for i in member.image.images()]
+out["updated"] = member.image.update_member(project, img, status="accepted").status
+out["listed_after"] = [i.id for i in member.image.images()]
+out["members"] = [(m.member_id, m.status) for m in owner.image.members(img)]
+out["own"] = member.image.get_member(project, img).status
+owner.image.remove_member(project, img)
+out["members_after"] = [m.member_id for m in owner.image.members(img)]
+owner.image.delete_image(img)
+print(json.dumps(out))
+`,
+		);
+		const res = await ok(
+			run([...sdkPython(), script, `${BASE}/v2`, DEMO_TOKEN, ALT_TOKEN, ALT_PROJECT], dir),
+		);
+		const out = JSON.parse(res.stdout.trim().split("\n").at(-1));
+		assert.equal(out.added, "pending");
+		assert.ok(!out.listed_before.includes(out.id));
+		assert.equal(out.updated, "accepted");
+		assert.ok(out.listed_after.includes(out.id));
+		assert.deepEqual(out.members, [[ALT_PROJECT, "accepted"]]);
+		assert.equal(out.own, "accepted");
+		assert.deepEqual(out.members_after, []);
+	});
+});

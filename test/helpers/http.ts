@@ -6,6 +6,7 @@ export const TOKENS = {
 	other: "other-token",
 	sharer: "sharer-token",
 	member: "member-token",
+	third: "third-token",
 } as const;
 export type Caller = keyof typeof TOKENS | "anonymous";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { IMAGE_KEY_PREFIX, imageIdOfKey, objectKeyFor } from "../../src/domain/image";
-import { HOLDING_BYTES, TAKING_DATA } from "../../src/domain/lifecycle";
+import { HOLDING_BYTES, STAGING, TAKING_DATA } from "../../src/domain/lifecycle";
 import type { BlobStore, MultipartWrite } from "../../src/storage/blob-store";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
 
@@ -91,7 +91,9 @@ export async function invariantViolations(tracker?: TrackingBlobStore): Promise<
 		const page = await env.IMAGES.list({ prefix: IMAGE_KEY_PREFIX, cursor });
 		for (const object of page.objects) {
 			const row = byId.get(imageIdOfKey(object.key));
-			const live = row && (holding.has(row.status) || row.status === "saving");
+			// Staged data (Glance v2's uploading, importing) waits in the image's object too.
+			const staging = (STAGING as readonly string[]).includes(row?.status ?? "");
+			const live = row && (holding.has(row.status) || row.status === "saving" || staging);
 			if (!live) problems.push(`object ${object.key} belongs to no live image (${row?.status})`);
 		}
 		cursor = page.truncated ? page.cursor : undefined;

@@ -71,3 +71,42 @@ export async function listV2(query = "", as: Caller = "owner"): Promise<V2List> 
 	expect(res.status, await res.clone().text()).toBe(200);
 	return (await res.json()) as V2List;
 }
+
+/** A v2 membership as the API shows it. */
+export interface V2Member {
+	member_id: string;
+	image_id: string;
+	status: string;
+	created_at: string;
+	updated_at: string;
+	schema: string;
+}
+
+/** POST /v2/images/{id}/members as `as` (default owner); returns the response. */
+export function addMemberV2(id: string, member: unknown, as: Caller = "owner"): Promise<Response> {
+	return api(`/v2/images/${id}/members`, jsonInit({ member }, { as }));
+}
+
+/** PUT /v2/images/{id}/members/{member} with a status, as `as`. */
+export function setMemberStatusV2(
+	id: string,
+	member: string,
+	status: unknown,
+	as: Caller,
+): Promise<Response> {
+	return api(`/v2/images/${id}/members/${member}`, jsonInit({ status }, { method: "PUT", as }));
+}
+
+/** Shares `id` with `member` as the owner and, if given, answers as the member (expects 200s). */
+export async function shareV2(
+	id: string,
+	member: string,
+	answer?: { status: string; as: Caller },
+): Promise<V2Member> {
+	const added = await addMemberV2(id, member);
+	expect(added.status, await added.clone().text()).toBe(200);
+	if (!answer) return (await added.json()) as V2Member;
+	const set = await setMemberStatusV2(id, member, answer.status, answer.as);
+	expect(set.status, await set.clone().text()).toBe(200);
+	return (await set.json()) as V2Member;
+}

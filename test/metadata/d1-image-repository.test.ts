@@ -33,6 +33,7 @@ function newImage(overrides: Partial<StoredImage> = {}): StoredImage {
 		revision: crypto.randomUUID(),
 		reserved_bytes: 0,
 		detected_format: null,
+		import_task_id: null,
 		visibility: overrides.is_public ? "public" : "shared",
 		os_hidden: false,
 		tags: [],

@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../app-env";
-import { MAX_TAG_LENGTH, MESSAGES, V2_MESSAGES } from "../../domain/glance-rules";
+import { IMPORT_METHODS, MAX_TAG_LENGTH, MESSAGES, V2_MESSAGES } from "../../domain/glance-rules";
 import type { StoredImage } from "../../domain/image";
 import { invalid, notFound } from "../../domain/refusal";
 import { methodNotAllowed } from "../../http/errors";
@@ -56,8 +56,11 @@ export function v2ImageRoutes() {
 	app.post("/images", describe(V2_DOCS.create), async (c) => {
 		const meta = await readCreateBody(c.req.raw, formats(c));
 		const image = await createImageV2(c.var, meta);
-		// No import method is offered yet, so OpenStack-image-import-methods is left out.
-		return v2Json(v2Image(image), 201, { Location: `${base(c)}/v2/images/${image.id}` });
+		// The SDK (and so `openstack image create --import`) reads the import methods from here.
+		return v2Json(v2Image(image), 201, {
+			Location: `${base(c)}/v2/images/${image.id}`,
+			"OpenStack-image-import-methods": IMPORT_METHODS.join(","),
+		});
 	});
 	app.all("/images", () => {
 		throw methodNotAllowed(["GET", "POST"]);
