@@ -9,7 +9,8 @@
 // first, and prints medians, ratios and where the targets of issue 7 stand. See
 // docs/benchmarks.md for what each figure means and a recorded run.
 //
-//   node bench/run.mjs [--quick] [--reps N] [--seconds S] [--keep] [--json FILE]
+//   node bench/run.mjs [--quick] [--reps N] [--seconds S] [--keep] [--json FILE] [--inspector]
+//                      [--peer [--peer-url URL --peer-token TOKEN]]
 //
 //   --quick      skip the 1 GiB figures (download uses the 256 MiB image; memory is measured at
 //                256 MiB only) and run 3 s loads
@@ -17,6 +18,10 @@
 //   --seconds S  duration of each request-rate run (default 4, or 3 with --quick)
 //   --keep       keep the temp dir (D1/R2 state, bundles, wrangler logs) and print its path
 //   --json FILE  also write every measurement to FILE
+//   --inspector  serve both workers with `wrangler dev` itself, DevTools inspector on (by default
+//                they are served the same way with it off: see bench/lib/dev-worker.mjs)
+//   --peer       also measure the reference Glance's v2 create, show, list, upload and download,
+//                reached at --peer-url (or GLANCE_PEER_URL) with --peer-token (or GLANCE_PEER_TOKEN)
 //
 // Test bodies are random files made once under the OS temp dir and reused by later runs.
 
@@ -28,7 +33,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { bodyFile, formatBytes, seedId, seedSql } from "./lib/data.mjs";
+import { FLOOR_SLACK, floorRatio, floorRows, measureFloors } from "./lib/floor.mjs";
 import { call, requestLoad, streamDownload, streamUpload } from "./lib/load.mjs";
+import { measurePeer, peerTable, peerTarget } from "./lib/peer.mjs";
 import { cell, fmtPct, fmtRatio, markdownTable, median, mib, ratio } from "./lib/report.mjs";
 import {
 	cpuSeconds,
@@ -47,6 +54,8 @@ const LIST_LIMIT = 1000;
 const V2_CREATE = "v2 create (POST /v2/images) vs one D1 INSERT";
 const V2_SHOW = "v2 show (GET /v2/images/{id}) vs one D1 SELECT as JSON";
 const V2_LIST = `v2 list, ${LIST_LIMIT} of ${SEED_IMAGES} vs one SELECT of ${LIST_LIMIT} rows`;
+/** The fixed-cost figures measured again with REQUEST_LOG=errors are labelled with this. */
+const QUIET = "REQUEST_LOG=errors:";
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 /** The reference Glance v1 server on this kind of machine (the figures quoted in issue 7). */
@@ -62,6 +71,10 @@ const { values: opts } = parseArgs({
 		seconds: { type: "string" },
 		keep: { type: "boolean", default: false },
 		json: { type: "string" },
+		inspector: { type: "boolean", default: false },
+		peer: { type: "boolean", default: false },
+		"peer-url": { type: "string" },
+		"peer-token": { type: "string" },
 		help: { type: "boolean", short: "h", default: false },
 	},
 });
@@ -74,6 +87,7 @@ const REPS = Number(opts.reps ?? 3);
 const SECONDS = Number(opts.seconds ?? (opts.quick ? 3 : 4));
 if (!Number.isInteger(REPS) || REPS < 1) throw new Error("--reps must be a positive integer");
 if (!(SECONDS > 0)) throw new Error("--seconds must be a positive number");
+const PEER = opts.peer ? peerTarget(opts) : null;
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -277,29 +291,42 @@ async function main() {
 	const seedFile = path.join(tmpDir, "seed.sql");
 	fs.writeFileSync(seedFile, seedSql(SEED_IMAGES, "demo"));
 	const appState = await prepareState("app", ["-c", "wrangler.toml"], seedFile);
+	const quietState = await prepareState("quiet", ["-c", "wrangler.toml"], seedFile);
 	const baseState = await prepareState("baseline", ["-c", BASELINE_CONFIG], seedFile);
 
 	// Served from the bundles, not src/: an edit during the run cannot reload the worker, and
 	// both sides run what `wrangler deploy` would upload.
+	// glance-edge runs with its default configuration (REQUEST_LOG=all: one line per request).
+	// The unknown-length figure measures that path, which deployments refuse unless the operator
+	// accepts it; the upload figures send 256 MiB and 1 GiB in one request: no edge limit locally.
+	const appVars = ["ACCEPT_UNSIZED_UPLOADS:true", "MAX_REQUEST_BYTES:0"].flatMap((v) => [
+		"--var",
+		v,
+	]);
 	const app = new DevServer("glance-edge", {
 		cwd: ROOT,
-		// Request logging off (issue 7): only 5xx answers are logged. The unknown-length figure
-		// measures that path, which deployments refuse unless the operator accepts it.
-		args: [
-			...appBundle.devArgs,
-			"--persist-to",
-			appState,
-			"--var",
-			"REQUEST_LOG:errors",
-			"--var",
-			"ACCEPT_UNSIZED_UPLOADS:true",
-			// The upload figures send 256 MiB and 1 GiB in one request: no edge limit locally.
-			"--var",
-			"MAX_REQUEST_BYTES:0",
-		],
+		args: [...appBundle.devArgs, "--persist-to", appState, ...appVars],
 		logPath: path.join(tmpDir, "glance-edge.log"),
 		debugLogPath: path.join(tmpDir, "glance-edge-debug.log"),
 		readyPath: "/versions",
+		inspector: opts.inspector,
+	});
+	// The same bundle with the log line for 5xx answers only, for the fixed-cost figures beside
+	// the default's: what the line costs, in this harness, is the difference.
+	const quiet = new DevServer("glance-edge-quiet", {
+		cwd: ROOT,
+		args: [
+			...appBundle.devArgs,
+			"--persist-to",
+			quietState,
+			...appVars,
+			"--var",
+			"REQUEST_LOG:errors",
+		],
+		logPath: path.join(tmpDir, "glance-edge-quiet.log"),
+		debugLogPath: path.join(tmpDir, "glance-edge-quiet-debug.log"),
+		readyPath: "/versions",
+		inspector: opts.inspector,
 	});
 	const base = new DevServer("baseline", {
 		cwd: ROOT,
@@ -307,20 +334,33 @@ async function main() {
 		logPath: path.join(tmpDir, "baseline.log"),
 		debugLogPath: path.join(tmpDir, "baseline-debug.log"),
 		readyPath: "/json",
+		inspector: opts.inspector,
 	});
-	servers.push(app, base);
-	log("starting wrangler dev for glance-edge and the baseline");
+	servers.push(app, quiet, base);
+	log(
+		`starting glance-edge (twice: default log, REQUEST_LOG=errors) and the baseline ${opts.inspector ? "with wrangler dev (inspector on)" : "as wrangler dev does, inspector off"}`,
+	);
 	await app.start();
+	await quiet.start();
 	await base.start();
 	for (const s of servers) for (const p of groupProcesses(s.pgid)) ours.add(p.pid);
 	const pids = { app: workerdPids(app), base: workerdPids(base) };
-	// Every process of each server (npx, wrangler, workerd): the CPU a figure costs the server.
-	const serverPids = {
-		app: groupProcesses(app.pgid).map((p) => p.pid),
-		base: groupProcesses(base.pgid).map((p) => p.pid),
+	// The CPU a figure costs a server, in two parts. The workerd processes (wrangler's proxy, and
+	// the runtime with the worker and the D1/R2 simulators) serve the requests. wrangler's Node
+	// process (and npx) is not on the request path: it reads the worker's log lines from workerd's
+	// stdout and appends each to its debug log (and, with the inspector on, every devtools event
+	// too) — a cost a deployed worker's logs never put on its CPU.
+	const split = (server) => {
+		const procs = groupProcesses(server.pgid);
+		return {
+			workerd: procs.filter((p) => p.comm === "workerd").map((p) => p.pid),
+			tooling: procs.filter((p) => p.comm !== "workerd").map((p) => p.pid),
+		};
 	};
-	const serverCpu = (side) => cpuSeconds(serverPids[side]);
-	log(`ready: glance-edge ${app.url}, baseline ${base.url}`);
+	const serverPids = { app: split(app), quiet: split(quiet), base: split(base) };
+	const serverCpu = (side) => cpuSeconds(serverPids[side].workerd);
+	const toolingCpu = (side) => cpuSeconds(serverPids[side].tooling);
+	log(`ready: glance-edge ${app.url} (quiet ${quiet.url}), baseline ${base.url}`);
 
 	// Sanity: both sides see the seeded images, so the figures compare the same work.
 	const headId = seedId(0);
@@ -335,11 +375,14 @@ async function main() {
 
 	const figures = [];
 	const rate = async (spec) => {
-		const { label, connections, app: appReq, base: baseReq } = spec;
+		const { label, connections, app: appReq, base: baseReq, quietLog = false } = spec;
 		log(`${label}: ${connections} connection(s), ${REPS} × ${SECONDS} s per side`);
+		// `quietLog`: glance-edge's side is the server with REQUEST_LOG=errors.
+		const appSide = quietLog ? "quiet" : "app";
+		const appServer = quietLog ? quiet : app;
 		const request = (side) => ({
 			...(side === "app" ? appReq : baseReq),
-			url: `${(side === "app" ? app : base).url}${(side === "app" ? appReq : baseReq).path}`,
+			url: `${(side === "app" ? appServer : base).url}${(side === "app" ? appReq : baseReq).path}`,
 			connections,
 		});
 		// Warm-up (not measured): JIT, D1 statement caches, connection set-up.
@@ -347,9 +390,12 @@ async function main() {
 		const runs = await repeated(
 			label,
 			async (side) => {
-				const cpu = serverCpu(side);
+				const who = side === "app" ? appSide : side;
+				const cpu = serverCpu(who);
+				const tooling = toolingCpu(who);
 				const r = await requestLoad({ ...request(side), seconds: SECONDS });
-				r.cpuMs = ((serverCpu(side) - cpu) * 1000) / (r.requests + r.failed);
+				r.cpuMs = ((serverCpu(who) - cpu) * 1000) / (r.requests + r.failed);
+				r.toolingMs = ((toolingCpu(who) - tooling) * 1000) / (r.requests + r.failed);
 				// A rate of error answers measures nothing: stop rather than print it.
 				check(
 					r.failed <= 0.01 * (r.requests + r.failed),
@@ -410,7 +456,7 @@ async function main() {
 	const upload = async (
 		label,
 		body,
-		{ chunked = false, keep = false, memoryKey = null, v2 = false } = {},
+		{ chunked = false, keep = false, memoryKey = null, v2 = false, floor = "sha512" } = {},
 	) => {
 		log(`${label}: ${REPS} uploads per side`);
 		const samples = { app: [], base: [] };
@@ -464,7 +510,8 @@ async function main() {
 			},
 			noise,
 		);
-		figures.push({ kind: "upload", label, size: body.size, ...runs });
+		// `floor`: the digests this path must compute itself (lib/floor.mjs).
+		figures.push({ kind: "upload", label, size: body.size, floor, ...runs });
 		if (memoryKey) memory[memoryKey] = samples;
 	};
 
@@ -482,14 +529,26 @@ async function main() {
 	await upload(
 		`upload ${formatBytes(small.size)}, unknown length (chunked, multipart) vs bare R2 put`,
 		small,
-		{ chunked: true },
+		{ chunked: true, floor: "md5+sha512" },
 	);
 
 	await upload(
 		`v2 upload ${formatBytes(small.size)} (PUT file, chunked as glanceclient sends it) vs bare R2 put`,
 		small,
-		{ chunked: true, v2: true },
+		{ chunked: true, v2: true, floor: "md5+sha512" },
 	);
+
+	// The hashing floor, on the baseline worker: the digests alone, in the same runtime.
+	log(`hashing floor: ${REPS} × drain, SHA-512, MD5 + SHA-512 of ${formatBytes(small.size)}`);
+	noise.begin();
+	const floors = await measureFloors({
+		url: base.url,
+		body: small,
+		reps: REPS,
+		cpu: () => serverCpu("base"),
+	});
+	const floorNoise = noise.end();
+	log(`hashing floor: done (other processes used ${fmtPct(floorNoise)} of the CPU meanwhile)`);
 
 	// Twice the repeats: a download is over in a second or two, so noise weighs more.
 	const downloadReps = 2 * REPS;
@@ -562,6 +621,39 @@ async function main() {
 		},
 	});
 
+	// The same three with the log line for 5xx answers only (REQUEST_LOG=errors).
+	await rate({
+		label: `${QUIET} GET /versions vs bare JSON`,
+		connections: 16,
+		quietLog: true,
+		app: { path: "/versions" },
+		base: { path: "/json" },
+	});
+	await rate({
+		label: `${QUIET} HEAD one image vs one D1 SELECT`,
+		connections: 16,
+		quietLog: true,
+		app: { path: `/v1/images/${headId}`, method: "HEAD", headers: auth },
+		base: { path: `/images/${headId}`, method: "HEAD" },
+	});
+	await rate({
+		label: `${QUIET} register vs one D1 INSERT`,
+		connections: 16,
+		quietLog: true,
+		app: {
+			path: "/v1/images",
+			method: "POST",
+			headers: { ...auth, "content-type": "application/json" },
+			body: jsonBody,
+		},
+		base: {
+			path: "/images",
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: jsonBody,
+		},
+	});
+
 	// v2 over the same images and the same baseline routes.
 	const v2Body = JSON.stringify({ name: "bench", disk_format: "raw", container_format: "bare" });
 	await rate({
@@ -588,6 +680,17 @@ async function main() {
 		base: { path: `/list?limit=${LIST_LIMIT}` },
 	});
 
+	const peer = PEER
+		? await measurePeer({
+				...PEER,
+				body: small,
+				reps: REPS,
+				seconds: SECONDS,
+				listLimit: LIST_LIMIT,
+				log,
+			})
+		: null;
+
 	log("stopping the servers");
 	finishing = true;
 	await Promise.all(servers.map((s) => s.stop()));
@@ -595,13 +698,15 @@ async function main() {
 	const finished = Date.now();
 	const results = {
 		machine: info,
-		options: { reps: REPS, seconds: SECONDS, quick: opts.quick },
+		options: { reps: REPS, seconds: SECONDS, quick: opts.quick, inspector: opts.inspector },
 		idleNoise,
 		bundle: {
 			app: { kib: appBundle.kib, gzipKib: appBundle.gzipKib },
 			baseline: { kib: baseBundle.kib, gzipKib: baseBundle.gzipKib },
 		},
 		figures,
+		floors: { runs: floors, other: floorNoise },
+		peer,
 		memory,
 		minutes: (finished - started) / 60_000,
 	};
@@ -642,7 +747,10 @@ function render(results, small, large) {
 			rows.push([`${f.label} (${f.connections} conn)`, ...metric("req/s", "rps", "higher"), other]);
 			rows.push(["", ...metric("p50 ms", "p50", "lower"), ""]);
 			rows.push(["", ...metric("p99 ms", "p99", "lower"), ""]);
-			if (HAVE_PROC) rows.push(["", ...metric("server CPU ms/req", "cpuMs", "lower"), ""]);
+			if (HAVE_PROC) {
+				rows.push(["", ...metric("server CPU ms/req", "cpuMs", "lower"), ""]);
+				rows.push(["", ...metric("wrangler's log relay CPU ms/req", "toolingMs", "lower"), ""]);
+			}
 		} else {
 			const a = f.app.map((r) => r.mbps);
 			const b = f.base.map((r) => r.mbps);
@@ -783,6 +891,81 @@ function render(results, small, large) {
 		);
 	}
 	out.push("Targets (issue 7, ratios from this run):", ...targets, "");
+
+	// ---- issue 18: the hashing floor and the fixed cost with the default configuration ----
+	const floors = results.floors?.runs;
+	const goals = [];
+	if (floors) {
+		out.push(
+			`Hashing floor (baseline worker, ${formatBytes(small.size)}, body read as glance-edge reads it; other CPU ${fmtPct(results.floors.other)}):`,
+			"",
+			markdownTable(
+				["route", "MB/s", "server CPU s/GB", "digests' own CPU s/GB"],
+				floorRows(floors),
+				["l", "r", "r", "r"],
+			),
+			"",
+		);
+		for (const f of figures.filter((x) => x.kind === "upload")) {
+			const unknown = f.floor === "md5+sha512";
+			const min = unknown ? 0.85 : 0.9;
+			const name = f.label.replace(" vs bare R2 put", "");
+			target(`${name} ≥ ${min}× the bare put`, f, "mbps", (x) => x >= min, "cpuSPerGB");
+			goals.push(targets.pop());
+			const { added, floor, ratio: r } = floorRatio(f, floors, f.floor);
+			const verdict = Number.isFinite(r) ? (r <= FLOOR_SLACK ? "met" : "MISSED") : "?";
+			goals.push(
+				`- [${verdict}] ${name}: added CPU ≤ ${FLOOR_SLACK}× the ${unknown ? "MD5 + SHA-512" : "SHA-512"} floor: ` +
+					`${added.toFixed(2)} s/GB over the bare put against ${floor.toFixed(2)} s/GB for the digests = ${exact(r)}`,
+			);
+		}
+	}
+	const fixed = (name, label, key, pass) => {
+		target(name, byLabel.get(label), key, pass, "cpuMs");
+		goals.push(targets.pop());
+	};
+	fixed(
+		"GET /versions (default log) ≤ 1.3× the bare JSON route's server CPU per request",
+		"return JSON: GET /versions vs bare JSON",
+		"cpuMs",
+		(x) => x <= 1.3,
+	);
+	fixed(
+		"register (default log) ≥ 0.9× the bare INSERT rps",
+		"register (POST JSON) vs one D1 INSERT",
+		"rps",
+		(x) => x >= 0.9,
+	);
+	fixed(
+		"HEAD (default log) ≥ 0.9× the bare SELECT rps",
+		"HEAD one image vs one D1 SELECT",
+		"rps",
+		(x) => x >= 0.9,
+	);
+	out.push(
+		`Targets (issue 18, ratios from this run; ${results.options.inspector ? "wrangler dev, inspector on" : "served as wrangler dev does, inspector off"}):`,
+		...goals,
+		"",
+	);
+
+	if (results.peer) {
+		const p = results.peer;
+		const v2Upload = figures.find((f) => f.kind === "upload" && f.label.startsWith("v2 upload"));
+		const v2Download = figures.find((f) => f.kind === "download" && f.label.startsWith("v2 "));
+		const byName = {
+			create: byLabel.get(V2_CREATE),
+			show: byLabel.get(V2_SHOW),
+			list: byLabel.get(V2_LIST),
+			upload: v2Upload,
+			download: v2Download,
+		};
+		out.push(
+			`Side by side with the reference Glance (v2, same clients, same run; its list had ${p.listed} images, glance-edge's ${SEED_IMAGES}):`,
+			"",
+			peerTable(p, (name) => byName[name]),
+			"",
+		);
+	}
 
 	const regFig = byLabel.get("register (POST JSON) vs one D1 INSERT");
 	const uploadFig = figures.find(

@@ -9,6 +9,9 @@
 //   PUT  /objects/:key    stream the body into R2                 (vs upload)
 //   GET  /objects/:key    stream an R2 object out                 (vs download)
 //   DELETE /objects/:key  remove an object (housekeeping between runs)
+//   PUT  /floor/drain     read the body as glance-edge does and drop it   (the floors' zero)
+//   PUT  /floor/sha512    the same, through SHA-512                       (known-length floor)
+//   PUT  /floor/md5+sha512  the same, through MD5 and SHA-512             (unknown-length floor)
 
 const INSERT = `INSERT INTO images (id, name, status, size, disk_format, container_format, owner,
 	object_key, revision, created_at, updated_at) VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`;
@@ -67,6 +70,43 @@ async function getObject(env, key) {
 	});
 }
 
+/** Bytes asked of the body per read: glance-edge's reads (src/storage/stream-to-store.ts). */
+const READ_BYTES = 1024 * 1024;
+const MIN_READ_BYTES = 64 * 1024;
+const FLOOR_DIGESTS = { drain: [], sha512: ["SHA-512"], "md5+sha512": ["MD5", "SHA-512"] };
+
+/**
+ * The hashing floor: the body read in glance-edge's 1 MiB BYOB reads and written to native
+ * DigestStreams, as glance-edge hashes it, and nothing else (no store). Less the drain's cost,
+ * that is what the digests alone cost in this runtime.
+ */
+async function floor(kind, request) {
+	const algorithms = FLOOR_DIGESTS[kind];
+	if (!algorithms || !request.body) return new Response("unknown floor", { status: 404 });
+	const digests = algorithms.map((a) => new crypto.DigestStream(a));
+	const writers = digests.map((d) => d.getWriter());
+	const reader = request.body.getReader({ mode: "byob" });
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.readAtLeast(MIN_READ_BYTES, new Uint8Array(READ_BYTES));
+		if (value?.byteLength) {
+			size += value.byteLength;
+			for (const w of writers) w.write(value).catch(() => {});
+		}
+		if (done) break;
+	}
+	const hex = [];
+	for (let i = 0; i < writers.length; i++) {
+		await writers[i].close();
+		hex.push(
+			[...new Uint8Array(await digests[i].digest)]
+				.map((b) => b.toString(16).padStart(2, "0"))
+				.join(""),
+		);
+	}
+	return Response.json({ size, digests: hex }, { status: 201 });
+}
+
 export default {
 	async fetch(request, env) {
 		const url = new URL(request.url);
@@ -78,6 +118,8 @@ export default {
 			return selectOne(env, key, method === "GET");
 		}
 		if (resource === "list" && method === "GET") return selectPage(env, url);
+		if (resource === "floor" && key && method === "PUT")
+			return floor(decodeURIComponent(key), request);
 		if (resource === "objects" && key) {
 			if (method === "PUT") return putObject(env, key, request);
 			if (method === "GET") return getObject(env, key);

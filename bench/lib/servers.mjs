@@ -6,6 +6,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePorts, signalGroup, stopGroup } from "../../scripts/lib/process-group.mjs";
 
@@ -52,10 +53,17 @@ export function npx(args, { cwd, logPath, debugLogPath }) {
 	});
 }
 
-/** A `wrangler dev` server in its own process group. */
+/** `wrangler dev` with the DevTools inspector off (see dev-worker.mjs for why). */
+const DEV_WORKER = path.join(import.meta.dirname, "dev-worker.mjs");
+
+/**
+ * A `wrangler dev` server in its own process group. `inspector: false` starts it through
+ * dev-worker.mjs, the same runtime without the DevTools inspector; `true` runs `wrangler dev`.
+ */
 export class DevServer {
-	constructor(name, { cwd, args, logPath, debugLogPath, readyPath }) {
+	constructor(name, { cwd, args, logPath, debugLogPath, readyPath, inspector = true }) {
 		this.name = name;
+		this.inspector = inspector;
 		this.cwd = cwd;
 		this.args = args;
 		this.logPath = logPath;
@@ -69,24 +77,26 @@ export class DevServer {
 	async start() {
 		const [port, inspectorPort] = await freePorts();
 		this.url = `http://127.0.0.1:${port}`;
-		const args = [
-			"wrangler",
-			"dev",
+		const common = [
 			...this.args,
 			"--ip",
 			"127.0.0.1",
 			"--port",
 			String(port),
-			// Request logging off: a log line per request costs the server half its throughput.
+			// wrangler's own output: only errors (the worker's log lines are not printed either).
 			"--log-level",
 			"error",
-			// Not the default 9229, which a concurrent `wrangler dev` or vitest run may hold.
-			"--inspector-port",
-			String(inspectorPort),
 		];
+		const [command, args] = this.inspector
+			? [
+					"npx",
+					// Not the default 9229, which a concurrent `wrangler dev` or vitest run may hold.
+					["wrangler", "dev", ...common, "--inspector-port", String(inspectorPort)],
+				]
+			: [process.execPath, [DEV_WORKER, ...common]];
 		const fd = fs.openSync(this.logPath, "a");
-		fs.writeSync(fd, `$ npx ${args.join(" ")}\n`);
-		this.child = spawn("npx", args, {
+		fs.writeSync(fd, `$ ${command} ${args.join(" ")}\n`);
+		this.child = spawn(command, args, {
 			cwd: this.cwd,
 			env: wranglerEnv(this.debugLogPath),
 			stdio: ["ignore", fd, fd],

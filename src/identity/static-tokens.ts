@@ -29,17 +29,23 @@ function fromHex(hex: string): Uint8Array {
 	return out;
 }
 
+/** AUTH_TOKENS read and hashed: what a request's token is compared with. */
+export interface StaticTokenTable {
+	readonly entries: readonly {
+		readonly digest: Uint8Array;
+		readonly identity: Identity;
+	}[];
+}
+
 /**
- * Resolves a token against the AUTH_TOKENS list. Every entry is compared as a SHA-256 digest
- * with a constant-time compare, so neither the length nor a prefix of a configured token can be
- * learned from response times; all entries are checked whichever matches.
+ * Reads the AUTH_TOKENS list, validates it and hashes its plain tokens, once: the auth
+ * middleware keeps the table for as long as its settings. A misconfigured list is a refusal.
  */
-export async function resolveStaticToken(
+export async function parseStaticTokens(
 	rawConfig: string | null,
-	token: string,
 	adminRole: string,
-): Promise<Identity | null> {
-	if (!rawConfig) return null;
+): Promise<StaticTokenTable> {
+	if (!rawConfig) return { entries: [] };
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(rawConfig);
@@ -50,20 +56,37 @@ export async function resolveStaticToken(
 	if (!result.success) {
 		throw misconfigured(`AUTH_TOKENS: ${result.issues[0].message}.`);
 	}
+	const entries = await Promise.all(
+		result.output.map(async (entry) => ({
+			digest: entry.token_sha256 ? fromHex(entry.token_sha256) : await sha256(entry.token ?? ""),
+			identity: {
+				tenant: entry.tenant,
+				user: entry.user ?? null,
+				roles: entry.roles,
+				isAdmin: entry.roles.some((r) => r.toLowerCase() === adminRole),
+			},
+		})),
+	);
+	return { entries };
+}
+
+/**
+ * Resolves a token against the table. Every entry is compared as a SHA-256 digest with a
+ * constant-time compare, so neither the length nor a prefix of a configured token can be learned
+ * from response times; all entries are checked whichever matches, and the first match wins.
+ */
+export async function resolveStaticToken(
+	table: StaticTokenTable,
+	token: string,
+): Promise<Identity | null> {
+	if (table.entries.length === 0) return null;
 	const presented = await sha256(token);
-	let match: (typeof result.output)[number] | null = null;
-	for (const entry of result.output) {
-		const expected = entry.token_sha256
-			? fromHex(entry.token_sha256)
-			: await sha256(entry.token ?? "");
-		if (crypto.subtle.timingSafeEqual(presented, expected) && match === null) match = entry;
+	let match: Identity | null = null;
+	for (const entry of table.entries) {
+		if (crypto.subtle.timingSafeEqual(presented, entry.digest) && match === null) {
+			match = entry.identity;
+		}
 	}
-	if (!match) return null;
-	const roles = match.roles;
-	return {
-		tenant: match.tenant,
-		user: match.user ?? null,
-		roles,
-		isAdmin: roles.some((r) => r.toLowerCase() === adminRole),
-	};
+	// A copy: the table's identities outlive the request.
+	return match ? { ...match, roles: [...match.roles] } : null;
 }

