@@ -14,12 +14,15 @@ export const TEST_AUTH_TOKENS = [
 /**
  * workerd's own stderr lines about connections that fault-injection tests cut on purpose (a
  * client hang-up, a body refused part-way, the pool's WebSocket closing at teardown), with the
- * native stack that follows each. They come from the runtime process, not from console.*, so
- * `silent` cannot hold them back; everything else workerd prints still shows.
+ * native stack that follows each — and the R2 simulator's own unhandled read of a body that a
+ * test makes fail part-way (test/storage/r2-blob-store.test.ts). They come from the runtime
+ * process, not from console.*, so `silent` cannot hold them back; everything else workerd
+ * prints still shows.
  */
 const EXPECTED_RUNTIME_NOISE = [
 	/^exception = .*disconnected: (WebSocket peer disconnected|pump canceled|fixed-length pipe ended prematurely|read end of pipe was aborted)/,
 	/^uncaught exception; .*Network connection lost\./,
+	/^uncaught exception; .*Can't read from request stream because client disconnected\./,
 	/^stack: (\S*workerd@[0-9a-f]+ ?)+$/,
 ];
 /** Drops the expected noise from what a stream writes; workerd's lines reach stdout or stderr. */
