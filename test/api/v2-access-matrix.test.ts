@@ -77,8 +77,11 @@ interface Fixture {
 
 let serial = 0;
 
-/** A fresh image of the kind, as described at the top; active, tagged `t`. */
-async function makeImage(kind: Kind): Promise<Fixture> {
+/** What a fixture holds: data (active), none yet (queued), or staged data (uploading). */
+type Holding = "active" | "queued" | "staged";
+
+/** A fresh image of the kind, as described at the top; tagged `t`, active unless asked. */
+async function makeImage(kind: Kind, holding: Holding = "active"): Promise<Fixture> {
 	const name = `v2-access-${kind}-${++serial}`;
 	const created = await call(
 		"owner",
@@ -88,14 +91,17 @@ async function makeImage(kind: Kind): Promise<Fixture> {
 	expect(created.status).toBe(201);
 	const { id } = (await created.json()) as { id: string };
 	const data = new Uint8Array(64).fill(serial % 256);
-	await expectStatus(
-		await call("owner", `/v2/images/${id}/file`, {
-			method: "PUT",
-			headers: { "content-type": "application/octet-stream" },
-			body: data,
-		}),
-		204,
-	);
+	if (holding !== "queued") {
+		const target = holding === "staged" ? "stage" : "file";
+		await expectStatus(
+			await call("owner", `/v2/images/${id}/${target}`, {
+				method: "PUT",
+				headers: { "content-type": "application/octet-stream" },
+				body: data,
+			}),
+			204,
+		);
+	}
 	for (const who of ["pending", "accepted", "rejected"] as const) {
 		await expectStatus(
 			await call("owner", `/v2/images/${id}/members`, json("POST", { member: tenantOf(who) })),
@@ -128,6 +134,8 @@ type Cell = number | Shown;
 interface Route {
 	/** Changes the image or its memberships: each cell gets a fresh fixture. */
 	mutates?: boolean;
+	/** What a fresh fixture holds for this route (active unless said). */
+	holding?: Holding;
 	/** Puts a fresh fixture in the state the route needs (as the owner or an admin). */
 	prepare?(f: Fixture): Promise<void>;
 	send(f: Fixture, who: Who): Promise<Response>;
@@ -206,6 +214,23 @@ const ROUTES = {
 		},
 		send: (f, who) => call(who, `/v2/images/${f.id}/actions/reactivate`, { method: "POST" }),
 	},
+	"PUT stage": {
+		mutates: true,
+		holding: "queued",
+		send: (f, who) =>
+			call(who, `/v2/images/${f.id}/stage`, {
+				method: "PUT",
+				headers: { "content-type": "application/octet-stream" },
+				body: new Uint8Array(16),
+			}),
+	},
+	"POST import": {
+		mutates: true,
+		holding: "staged",
+		send: (f, who) =>
+			call(who, `/v2/images/${f.id}/import`, json("POST", { method: { name: "glance-direct" } })),
+	},
+	"GET tasks": { send: (f, who) => call(who, `/v2/images/${f.id}/tasks`) },
 	"GET members": { send: (f, who) => call(who, `/v2/images/${f.id}/members`), shown: membersShown },
 	"POST members": {
 		mutates: true,
@@ -297,6 +322,22 @@ const MATRIX: [RouteName, Kind, Row][] = [
 	["reactivate",                                "public",    [204,   403,   403,    403,     403,     204]],
 	["reactivate",                                "community", [204,   403,   403,    403,     403,     204]],
 	["reactivate",                                "deleted",   [404,   404,   404,    404,     404,     404]],
+	// Staging and importing are the owner's (or an admin's), on a queued or a staged image.
+	["PUT stage",                                 "shared",    [204,   404,   403,    403,     403,     204]],
+	["PUT stage",                                 "private",   [204,   404,   404,    404,     404,     204]],
+	["PUT stage",                                 "public",    [204,   403,   403,    403,     403,     204]],
+	["PUT stage",                                 "community", [204,   403,   403,    403,     403,     204]],
+	["PUT stage",                                 "deleted",   [404,   404,   404,    404,     404,     404]],
+	["POST import",                               "shared",    [202,   404,   403,    403,     403,     202]],
+	["POST import",                               "private",   [202,   404,   404,    404,     404,     202]],
+	["POST import",                               "public",    [202,   403,   403,    403,     403,     202]],
+	["POST import",                               "community", [202,   403,   403,    403,     403,     202]],
+	["POST import",                               "deleted",   [404,   404,   404,    404,     404,     404]],
+	["GET tasks",                                 "shared",    [200,   404,   200,    200,     200,     200]],
+	["GET tasks",                                 "private",   [200,   404,   404,    404,     404,     200]],
+	["GET tasks",                                 "public",    [200,   200,   200,    200,     200,     200]],
+	["GET tasks",                                 "community", [200,   200,   200,    200,     200,     200]],
+	["GET tasks",                                 "deleted",   [404,   404,   404,    404,     404,     404]],
 	// Only shared images have members: 403 to whoever can see another image, 404 to the rest.
 	["GET members",                               "shared",    ["all", 404,   "own",  "own",   "own",   "all"]],
 	["GET members",                               "private",   [403,   404,   404,    404,     404,     403]],
@@ -394,7 +435,7 @@ describe.each(MATRIX)("%s on a %s image", (routeName, kind, row) => {
 	it.each(CALLERS.map((who, i) => [who, cells[i]] as const))("as %s → %s", async (who, want) => {
 		// A refusal before authentication changes nothing, whatever the fixture.
 		const fresh = route.mutates && want !== X;
-		const fixture = fresh ? await makeImage(kind) : (shared[kind] as Fixture);
+		const fixture = fresh ? await makeImage(kind, route.holding) : (shared[kind] as Fixture);
 		if (fresh) await route.prepare?.(fixture);
 		const before = fresh ? await snapshot(fixture) : "";
 		const res = await route.send(fixture, who);
