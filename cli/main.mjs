@@ -8,6 +8,7 @@ import { connectionFrom, resolveConnection } from "./connect.mjs";
 import { download } from "./download.mjs";
 import { asError, CliError, EXIT, oneLine, usageError } from "./errors.mjs";
 import { Client } from "./http.mjs";
+import { importUpload } from "./import.mjs";
 import { createUi } from "./ui.mjs";
 import { upload } from "./upload.mjs";
 
@@ -34,6 +35,11 @@ progress, retries, resume and checksum verification, and manages their metadata.
              Interrupted? Run the same command again: it resumes, sending only the parts the
              server does not have (state is kept in <file>.glance-edge.json, or in --state-dir,
              until success).
+             With --import: through Image API v2's interoperable import instead. Creates the
+             image (POST /v2/images), stages the file (one request up to 5 MiB, otherwise in
+             parallel parts through the v2 staging session), imports it with glance-direct,
+             waits until it is active and checks its checksums (no resume: run it again to
+             start over with a new image).
   download   Saves the image to <file> through <file>.part, which a re-run resumes with a Range
              request; checks MD5 and SHA-512 before renaming it to <file>.
   abort      Discards the open upload session of a queued image and the parts it holds.
@@ -73,6 +79,7 @@ Upload options:
   --min-disk GB              minimum disk size to boot the image
   --min-ram MB               minimum RAM to boot the image
   --id IMAGE_ID              upload into this queued image instead of registering a new one
+  --import                   create and import the image through Image API v2 (glance-direct)
   --parallel N               parts uploaded at the same time (default 4, at most 32)
   --verify-timeout SECONDS   how long to wait for the server's verification (default 3600)
   --state-dir DIR            keep the resume state in DIR instead of next to <file>
@@ -135,6 +142,7 @@ const COMMANDS = {
 			"parallel",
 			"verify-timeout",
 			"state-dir",
+			"import",
 		],
 	},
 	download: { positionals: ["image-id", "file"], options: COMMON },
@@ -192,6 +200,7 @@ const OPTIONS = {
 	parallel: { type: "string" },
 	"verify-timeout": { type: "string" },
 	"state-dir": { type: "string" },
+	import: { type: "boolean" },
 	status: { type: "string" },
 	"size-min": { type: "string" },
 	"size-max": { type: "string" },
@@ -416,6 +425,9 @@ export function parseCommandLine(argv, env) {
 				throw usageError(`upload needs --${required} (or --id of a queued image)`);
 		}
 	}
+	if (values.import && values["state-dir"] !== undefined) {
+		throw usageError("--state-dir does not apply to --import, which does not resume");
+	}
 	const verifyTimeout = integer(values["verify-timeout"], "verify-timeout", {
 		min: 1,
 		max: 7 * 86400,
@@ -436,6 +448,7 @@ export function parseCommandLine(argv, env) {
 			parallel: integer(values.parallel, "parallel", { min: 1, max: 32 }) ?? 4,
 			verifyTimeoutMs: (verifyTimeout ?? 3600) * 1000,
 			stateDir: values["state-dir"],
+			viaImport: Boolean(values.import),
 		},
 	};
 }
@@ -500,7 +513,9 @@ export async function main(argv, io = {}) {
 	process.once("SIGTERM", onSignal);
 	try {
 		if (command === "upload") {
-			const image = await upload(options, ctx);
+			const image = options.viaImport
+				? await importUpload(options, ctx)
+				: await upload(options, ctx);
 			stdout.write(options.json ? toJson(image) : `${image.id}\n`);
 		} else if (command === "download") {
 			const image = await download(options, ctx);

@@ -44,6 +44,7 @@ import { formatBytes, formatRate } from "./ui.mjs";
  * @property {number} parallel
  * @property {number} verifyTimeoutMs
  * @property {string} [stateDir] where the resume state goes instead of beside the file
+ * @property {boolean} [viaImport] through Image API v2's import instead (import.mjs)
  */
 
 /**
@@ -441,12 +442,14 @@ async function checkUnchanged(file, before) {
 
 /**
  * Uploads the given parts with at most `parallel` in flight. The first part that fails for
- * good stops the others. Returns {bytes, seconds} sent in this call.
+ * good stops the others. Returns {bytes, seconds} sent in this call. `base`: the session's path
+ * (default: the v1 upload session of the image; v2 import stages through its own).
  * @param {Client} client
  * @param {Ui} ui
- * @param {{id: string, file: string, session: Session, missing: number[], parallel: number}} job
+ * @param {{id: string, file: string, session: Session, missing: number[], parallel: number,
+ *   base?: string}} job
  */
-async function uploadParts(client, ui, { id, file, session, missing, parallel }) {
+export async function uploadParts(client, ui, { id, file, session, missing, parallel, base }) {
 	const storedBytes =
 		session.size -
 		missing.reduce((sum, n) => {
@@ -467,7 +470,7 @@ async function uploadParts(client, ui, { id, file, session, missing, parallel })
 			const n = queue.shift();
 			if (n === undefined) break;
 			try {
-				await uploadPart(client, { id, file, session, n, meter, signal: stop.signal });
+				await uploadPart(client, { id, file, session, n, meter, signal: stop.signal, base });
 			} catch (err) {
 				if (!failure) {
 					failure = err;
@@ -491,12 +494,12 @@ function isRetryablePartStatus(/** @type {number} */ status) {
 /**
  * @param {Client} client
  * @param {{id: string, file: string, session: Session, n: number,
- *   meter: import("./ui.mjs").Meter, signal: AbortSignal}} part
+ *   meter: import("./ui.mjs").Meter, signal: AbortSignal, base?: string}} part
  */
-async function uploadPart(client, { id, file, session, n, meter, signal }) {
+async function uploadPart(client, { id, file, session, n, meter, signal, base }) {
 	const { start, end } = partRange(session, n);
 	const length = end - start;
-	const path = `${sessionPath(id)}/parts/${n}`;
+	const path = `${base ?? sessionPath(id)}/parts/${n}`;
 	const what = `uploading part ${n} of ${session.part_count}`;
 	/**
 	 * The CliError for a part's unsuccessful answer after `attempts` tries. Reads the body.

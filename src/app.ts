@@ -25,6 +25,7 @@ import { v2ImageRoutes } from "./routes/v2/images";
 import { v2InfoRoutes } from "./routes/v2/info";
 import { v2MemberRoutes } from "./routes/v2/members";
 import { v2SchemaRoutes } from "./routes/v2/schemas";
+import { v2UploadSessionRoutes } from "./routes/v2/upload-sessions";
 import { versionRoutes } from "./routes/versions";
 
 const isUnversioned = (segment: string | undefined): segment is string =>
@@ -78,6 +79,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 	v2.route("/", v2InfoRoutes());
 	v2.route("/", v2ImageDataRoutes());
 	v2.route("/", v2ImageImportRoutes());
+	v2.route("/", v2UploadSessionRoutes());
 	v2.route("/", v2ImageRoutes());
 	v2.route("/", v2MemberRoutes());
 	app.route(V2_PREFIX, v2);

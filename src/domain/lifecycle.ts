@@ -50,6 +50,17 @@ export const LIFECYCLE = {
 	 * the bytes the stage will hold reserved. The size stays null until the data is all there.
 	 */
 	stage: { from: ["queued"], to: "uploading", endsReservation: false, closesSession: false },
+	/**
+	 * Every part of a staging session is stored: the session takes no more parts and the attempt
+	 * starts again (the time left for the import counts from here). The image has no size until
+	 * the store has assembled the parts (`staged`), so it cannot be imported before.
+	 */
+	completeStaging: {
+		from: ["uploading"],
+		to: "uploading",
+		endsReservation: false,
+		closesSession: false,
+	},
 	/** Every staged byte is stored: the image keeps uploading, now with its size (Glance's). */
 	staged: { from: ["uploading"], to: "uploading", endsReservation: false, closesSession: false },
 	/**
@@ -78,6 +89,32 @@ export const LIFECYCLE = {
 } as const satisfies Record<string, Transition>;
 
 export type TransitionName = keyof typeof LIFECYCLE;
+
+/**
+ * What an upload session fills, as the transitions that open and complete it: a v1 upload (the
+ * image stays queued while the parts arrive, then is saving while the verifier checks them) or a
+ * Glance v2 stage in parts (uploading from the opening until `POST …/import`). While a session
+ * takes parts, its image has the status its `open` transition moves to; `startsAttempt`: the
+ * opening starts the attempt (the image leaves queued, its size unknown until staged).
+ */
+export const SESSION_PURPOSES = {
+	upload: { open: "openSession", complete: "completeSession", startsAttempt: false },
+	stage: { open: "stage", complete: "completeStaging", startsAttempt: true },
+} as const satisfies Record<
+	string,
+	{ open: TransitionName; complete: TransitionName; startsAttempt: boolean }
+>;
+
+export type SessionPurpose = keyof typeof SESSION_PURPOSES;
+
+/** The status of an image while its session of `purpose` takes parts. */
+export const partsStatus = (purpose: SessionPurpose): ImageStatus =>
+	LIFECYCLE[SESSION_PURPOSES[purpose].open].to;
+
+/** Statuses in which an image's open upload session takes parts, whatever its purpose. */
+export const TAKING_PARTS: readonly ImageStatus[] = (
+	Object.keys(SESSION_PURPOSES) as SessionPurpose[]
+).map(partsStatus);
 
 /**
  * Statuses in which an image may hold a quota reservation or an upload session (staged bytes

@@ -1,13 +1,22 @@
 import type { ImageStatus } from "../domain/image";
 import { glanceTimestamp } from "../domain/image";
-import { allows, LIFECYCLE } from "../domain/lifecycle";
+import {
+	allows,
+	LIFECYCLE,
+	SESSION_PURPOSES,
+	type SessionPurpose,
+	TAKING_PARTS,
+} from "../domain/lifecycle";
 import { withinQuota } from "./quota-sql";
 import type { SessionRepository, StoredPart, UploadSession } from "./session-repository";
 import { statusList } from "./status-sql";
 
-/** A session takes parts only while its image is where opening a session left it. */
+/**
+ * A session takes parts only while its image is where opening a session left it (one status per
+ * purpose: an image's session has the purpose its status tells).
+ */
 const IMAGE_TAKES_PARTS = `EXISTS (SELECT 1 FROM images WHERE id = ?1 AND deleted = 0
-	AND status IN (${statusList(LIFECYCLE.openSession.from)}))`;
+	AND status IN (${statusList(TAKING_PARTS)}))`;
 
 const SESSION_COLUMNS = [
 	"image_id",
@@ -28,12 +37,20 @@ export class D1SessionRepository implements SessionRepository {
 	async open(
 		session: UploadSession,
 		quota: number,
+		purpose: SessionPurpose = "upload",
 	): Promise<"opened" | "exists" | "quota" | "conflict"> {
+		const { open, startsAttempt } = SESSION_PURPOSES[purpose];
+		const transition = LIFECYCLE[open];
 		const revision = crypto.randomUUID();
+		// Staged data has no size until all of it is there (as a one-request stage).
+		const attempt = startsAttempt
+			? ", upload_started_at = ?5, size = NULL, virtual_size = NULL"
+			: "";
 		const reserve = this.db
 			.prepare(
-				`UPDATE images SET reserved_bytes = ?2, revision = ?4, updated_at = ?5
-				 WHERE id = ?1 AND status IN (${statusList(LIFECYCLE.openSession.from)}) AND deleted = 0
+				`UPDATE images SET status = '${transition.to}', reserved_bytes = ?2, revision = ?4,
+				 updated_at = ?5${attempt}
+				 WHERE id = ?1 AND status IN (${statusList(transition.from)}) AND deleted = 0
 				 AND NOT EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1)
 				 AND ${withinQuota("?2", "?3")}`,
 			)
@@ -56,7 +73,7 @@ export class D1SessionRepository implements SessionRepository {
 			.bind(session.image_id)
 			.first<{ status: ImageStatus; deleted: number; session: string | null }>();
 		if (state?.session) return "exists";
-		if (state && allows("openSession", state.status) && state.deleted === 0) return "quota";
+		if (state && allows(open, state.status) && state.deleted === 0) return "quota";
 		return "conflict";
 	}
 
@@ -98,15 +115,16 @@ export class D1SessionRepository implements SessionRepository {
 		return saved.meta.changes > 0;
 	}
 
-	async markCompleted(imageId: string): Promise<boolean> {
+	async markCompleted(imageId: string, purpose: SessionPurpose = "upload"): Promise<string | null> {
+		const transition = LIFECYCLE[SESSION_PURPOSES[purpose].complete];
 		const now = glanceTimestamp();
 		const revision = crypto.randomUUID();
 		const [image] = await this.db.batch([
 			this.db
 				.prepare(
-					`UPDATE images SET status = '${LIFECYCLE.completeSession.to}', upload_started_at = ?2,
+					`UPDATE images SET status = '${transition.to}', upload_started_at = ?2,
 					 updated_at = ?2, revision = ?3
-					 WHERE id = ?1 AND status IN (${statusList(LIFECYCLE.completeSession.from)}) AND deleted = 0
+					 WHERE id = ?1 AND status IN (${statusList(transition.from)}) AND deleted = 0
 					 AND EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1 AND state = 'open')`,
 				)
 				.bind(imageId, now, revision),
@@ -117,7 +135,7 @@ export class D1SessionRepository implements SessionRepository {
 				)
 				.bind(imageId, revision),
 		]);
-		return image.meta.changes > 0;
+		return image.meta.changes > 0 ? now : null;
 	}
 
 	async close(imageId: string): Promise<string | null> {

@@ -1,3 +1,5 @@
+import type { SessionPurpose } from "../domain/lifecycle";
+
 export interface UploadSession {
 	image_id: string;
 	upload_id: string;
@@ -24,11 +26,16 @@ export interface StoredPart {
  */
 export interface SessionRepository {
 	/**
-	 * Opens a session for a queued image, reserving `session.size` bytes, in one batch.
-	 * "exists" when one is already open, "quota" over the quota, "conflict" when the image is
-	 * not queued any more.
+	 * Opens a session for a queued image, reserving `session.size` bytes, in one batch, with the
+	 * image's transition of the session's purpose (default: a v1 upload; a stage moves the image
+	 * to uploading). "exists" when one is already open, "quota" over the quota, "conflict" when
+	 * the image is not queued any more.
 	 */
-	open(session: UploadSession, quota: number): Promise<"opened" | "exists" | "quota" | "conflict">;
+	open(
+		session: UploadSession,
+		quota: number,
+		purpose?: SessionPurpose,
+	): Promise<"opened" | "exists" | "quota" | "conflict">;
 	find(imageId: string): Promise<UploadSession | null>;
 	parts(imageId: string): Promise<StoredPart[]>;
 	/**
@@ -36,8 +43,11 @@ export interface SessionRepository {
 	 * or its image can no longer take data.
 	 */
 	savePart(imageId: string, part: StoredPart, expiresAt: string): Promise<boolean>;
-	/** queued → saving and open → verifying together; false when either guard failed. */
-	markCompleted(imageId: string): Promise<boolean>;
+	/**
+	 * The purpose's completion (a v1 upload: queued → saving) and open → verifying together,
+	 * starting a new attempt; its `upload_started_at`, or null when either guard failed.
+	 */
+	markCompleted(imageId: string, purpose?: SessionPurpose): Promise<string | null>;
 	/**
 	 * Removes the session and its parts, releasing the reservation unless the image is saving;
 	 * the id of the multipart upload it held (for the caller to abort), null when there was none.

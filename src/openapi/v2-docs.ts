@@ -225,7 +225,7 @@ export const V2_DOCS = {
 		{
 			...withId,
 			description:
-				"The image becomes `uploading`; its data is kept (not downloadable) for `POST …/import`. Chunked bodies are accepted; the request limit and storage quota apply. Larger images are staged in parts through `…/upload-session`. A failure leaves the image queued.",
+				"The image becomes `uploading`; its data is kept (not downloadable) for `POST …/import`. Chunked bodies are accepted; the request limit and storage quota apply. Larger images are staged in parts through `/v2/images/{id}/upload-session`. A failure leaves the image queued.",
 			requestBody: { required: true, content: BINARY },
 		},
 	),

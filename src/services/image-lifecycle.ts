@@ -3,7 +3,7 @@ import { glanceTimestamp, type StoredImage } from "../domain/image";
 import { isDead, type TransitionName } from "../domain/lifecycle";
 import { conflict, type Refusal, tooLarge } from "../domain/refusal";
 import type { ImageRepository, Transitioned } from "../metadata/image-repository";
-import type { SessionRepository } from "../metadata/session-repository";
+import type { SessionRepository, UploadSession } from "../metadata/session-repository";
 import type { BlobStore } from "../storage/blob-store";
 import type { StreamedBytes } from "../storage/stream-to-store";
 
@@ -133,6 +133,23 @@ export class ImageLifecycle {
 		}
 		if (started === "quota") throw await this.quotaRefusal(image, bytes, quota);
 		return started;
+	}
+
+	/**
+	 * queued → uploading for a staging session (Glance v2's stage, in parts), reserving the
+	 * session's size in the same batch; the outcome as `SessionRepository.open` tells it.
+	 */
+	openStagingSession(session: UploadSession, quota: number) {
+		return this.deps.sessions.open(session, quota, "stage");
+	}
+
+	/**
+	 * Every part of a staging session is stored: the session takes no more parts and a new
+	 * attempt starts; its stamp, or null when the guard did not hold. `staged` records the size
+	 * once the store has assembled the parts.
+	 */
+	completeStaging(image: StoredImage): Promise<string | null> {
+		return this.deps.sessions.markCompleted(image.id, "stage");
 	}
 
 	/**

@@ -4,7 +4,7 @@ import { requireFormatsForData } from "../domain/data-rules";
 import { MESSAGES, SESSION_MESSAGES } from "../domain/glance-rules";
 import type { Identity } from "../domain/identity";
 import { glanceTimestamp, type StoredImage } from "../domain/image";
-import { allows, LIFECYCLE } from "../domain/lifecycle";
+import { allows, LIFECYCLE, partsStatus, type SessionPurpose } from "../domain/lifecycle";
 import { conflict, invalid, notFound, unavailable } from "../domain/refusal";
 import {
 	choosePartSize,
@@ -64,6 +64,9 @@ async function openSessionOf(deps: SessionDeps, image: StoredImage): Promise<Upl
 }
 
 const takesParts = (image: StoredImage) => allows("openSession", image.status);
+/** Whether the image's session takes parts for `purpose` (its status tells the purpose). */
+const takesPartsFor = (image: StoredImage, purpose: SessionPurpose) =>
+	image.status === partsStatus(purpose);
 
 export async function openSession(
 	deps: SessionDeps,
@@ -126,10 +129,11 @@ export async function uploadPart(
 	imageId: string,
 	partNumber: number,
 	data: ImageData | null,
+	purpose: SessionPurpose = "upload",
 ): Promise<StoredPart> {
 	const image = await uploadableImage(deps, imageId);
 	const session = await openSessionOf(deps, image);
-	if (!takesParts(image)) {
+	if (!takesPartsFor(image, purpose)) {
 		throw conflict(SESSION_MESSAGES.imageTakesNoParts(image.id, image.status));
 	}
 	if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > session.part_count) {
@@ -163,6 +167,10 @@ export async function uploadPart(
 export async function abortSession(deps: SessionDeps, imageId: string): Promise<void> {
 	const image = await uploadableImage(deps, imageId);
 	await openSessionOf(deps, image);
+	// A staging session (v2) is ended through v2, which queues its image again.
+	if (takesPartsFor(image, "stage")) {
+		throw conflict(SESSION_MESSAGES.imageTakesNoParts(image.id, image.status));
+	}
 	await new ImageLifecycle(deps).abandonSession(image);
 }
 

@@ -203,6 +203,7 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 		}
 		const url = new URL(req.url, "http://x");
 		const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+		if (parts[0] === "v2" && parts[1] === "images") return handleV2(req, res, parts);
 		if (parts[0] !== "v1" || parts[1] !== "images") return error(res, 404, "no such route");
 		if (parts.length === 3 && parts[2] === "detail" && req.method === "GET") {
 			return sendJson(res, 200, { images: listImages(url.searchParams) });
@@ -398,6 +399,122 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 			return sendJson(res, 202, { image: imageJson(img) });
 		}
 		await readBody(req);
+		return error(res, 405, "method not allowed");
+	}
+
+	/** An image as Image API v2 shows it: properties as top-level keys. */
+	function v2Json(img) {
+		const { properties, is_public: isPublic, ...rest } = imageJson(img);
+		return { ...properties, ...rest, visibility: isPublic ? "public" : "shared" };
+	}
+
+	/** Glance v2's import after a stage: like verify, but a failure queues the image again. */
+	function verifyImport(img) {
+		const data = img.pending;
+		const declared = img.declared;
+		img.pending = null;
+		img.session = null;
+		let reason = null;
+		if (declared.checksum && declared.checksum !== md5(data)) reason = "checksum mismatch";
+		else if (declared.os_hash_value && declared.os_hash_value !== sha512(data))
+			reason = "os_hash_value mismatch";
+		else if (hooks.killReason) reason = hooks.killReason;
+		if (reason) {
+			Object.assign(img, { status: "queued", size: null, task: { status: "failure", reason } });
+			return;
+		}
+		Object.assign(img, {
+			data,
+			size: data.length,
+			checksum: md5(data),
+			os_hash_value: sha512(data),
+			status: "active",
+			task: { status: "success", reason: "" },
+		});
+	}
+
+	/** The v2 routes the CLI's --import uses: create, show, stage (one request or a session), import, tasks. */
+	async function handleV2(req, res, parts) {
+		const body = await readBody(req);
+		if (parts.length === 2 && req.method === "POST") {
+			const {
+				id = randomUUID(),
+				name,
+				disk_format,
+				container_format,
+				...properties
+			} = JSON.parse(body.toString("utf8"));
+			if (images.has(id)) return error(res, 409, `Image with identifier ${id} already exists!`);
+			const record = {
+				...{ id, name, disk_format, container_format, properties, is_public: false },
+				...{ min_disk: 0, min_ram: 0, status: "queued", size: null, checksum: null },
+				...{ os_hash_value: null, status_reason: null, session: null, data: null },
+			};
+			images.set(id, record);
+			return sendJson(res, 201, v2Json(record));
+		}
+		const img = images.get(parts[2]);
+		if (!img) return error(res, 404, `No image found with ID ${parts[2]}`);
+		const tail = parts.slice(3).join("/");
+		if (tail === "" && req.method === "GET") return sendJson(res, 200, v2Json(img));
+		if (tail === "tasks" && req.method === "GET") {
+			const tasks = img.task ? [{ status: img.task.status, message: img.task.reason }] : [];
+			return sendJson(res, 200, { tasks });
+		}
+		if (tail === "stage" && req.method === "PUT") {
+			if (img.status !== "queued") return error(res, 409, `Image status is ${img.status}`);
+			Object.assign(img, { status: "uploading", pending: body, declared: {}, size: body.length });
+			res.writeHead(204);
+			return res.end();
+		}
+		if (tail === "import" && req.method === "POST") {
+			if (img.status !== "uploading" || !img.pending) {
+				return error(
+					res,
+					409,
+					"Image needs to be staged before 'glance-direct' method can be used",
+				);
+			}
+			img.status = "importing";
+			setTimeout(() => verifyImport(img), verifyDelayMs);
+			res.writeHead(202);
+			return res.end();
+		}
+		if (tail === "upload-session" && req.method === "POST") {
+			const { size, checksum = null, os_hash_value = null } = JSON.parse(body.toString("utf8"));
+			if (img.status !== "queued") return error(res, 409, `Image status is ${img.status}`);
+			img.status = "uploading";
+			img.session = {
+				...{ size, part_size: partSize, part_count: Math.ceil(size / partSize) },
+				...{ parts: new Map(), state: "open", checksum, os_hash_value },
+				...{ created_at: new Date().toISOString(), expires_at: new Date().toISOString() },
+			};
+			return sendJson(res, 201, { session: sessionJson(img) });
+		}
+		const s = img.session;
+		if (!s) return error(res, 404, `No upload session is open for image ${img.id}.`);
+		if (tail === "upload-session" && req.method === "GET") {
+			return sendJson(res, 200, { session: sessionJson(img) });
+		}
+		if (parts[4] === "parts" && req.method === "PUT") {
+			const n = Number(parts[5]);
+			const expected = Math.min(n * s.part_size, s.size) - (n - 1) * s.part_size;
+			if (body.length !== expected) return error(res, 400, `part ${n} must be ${expected} bytes`);
+			s.parts.set(n, body);
+			return sendJson(res, 200, { part: { part_number: n, size: body.length, etag: md5(body) } });
+		}
+		if (tail === "upload-session/complete" && req.method === "POST") {
+			for (let n = 1; n <= s.part_count; n++) {
+				if (!s.parts.has(n)) return error(res, 400, `part ${n} is missing`);
+			}
+			img.pending = Buffer.concat(
+				[...s.parts.keys()].sort((a, b) => a - b).map((n) => s.parts.get(n)),
+			);
+			img.declared = { checksum: s.checksum, os_hash_value: s.os_hash_value };
+			s.state = "verifying";
+			img.size = s.size;
+			return sendJson(res, 200, v2Json(img));
+		}
 		return error(res, 405, "method not allowed");
 	}
 
