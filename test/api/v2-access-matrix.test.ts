@@ -161,6 +161,21 @@ function listed(query: string): Route {
 	};
 }
 
+/** The owner opens a one-part staging session of 16 bytes; false if the image is deleted. */
+async function openStaging(f: Fixture): Promise<boolean> {
+	const res = await call("owner", `/v2/images/${f.id}/upload-session`, json("POST", { size: 16 }));
+	expect([201, 404]).toContain(res.status);
+	await res.arrayBuffer();
+	return res.status === 201;
+}
+
+const putStagingPart = (f: Fixture, who: Who) =>
+	call(who, `/v2/images/${f.id}/upload-session/parts/1`, {
+		method: "PUT",
+		headers: { "content-type": "application/octet-stream" },
+		body: new Uint8Array(16).fill(7),
+	});
+
 /** A status the caller's own membership does not have, so that a 200 is a change. */
 const NEXT_STATUS: Record<string, string> = {
 	pending: "accepted",
@@ -229,6 +244,36 @@ const ROUTES = {
 		holding: "staged",
 		send: (f, who) =>
 			call(who, `/v2/images/${f.id}/import`, json("POST", { method: { name: "glance-direct" } })),
+	},
+	"POST upload-session": {
+		mutates: true,
+		holding: "queued",
+		send: (f, who) => call(who, `/v2/images/${f.id}/upload-session`, json("POST", { size: 16 })),
+	},
+	"GET upload-session": {
+		holding: "queued",
+		prepare: (f) => openStaging(f),
+		send: (f, who) => call(who, `/v2/images/${f.id}/upload-session`),
+	},
+	"PUT upload-session part": {
+		mutates: true,
+		holding: "queued",
+		prepare: (f) => openStaging(f),
+		send: (f, who) => putStagingPart(f, who),
+	},
+	"POST upload-session complete": {
+		mutates: true,
+		holding: "queued",
+		prepare: async (f) => {
+			if (await openStaging(f)) await expectStatus(await putStagingPart(f, "owner"), 200);
+		},
+		send: (f, who) => call(who, `/v2/images/${f.id}/upload-session/complete`, { method: "POST" }),
+	},
+	"DELETE upload-session": {
+		mutates: true,
+		holding: "queued",
+		prepare: (f) => openStaging(f),
+		send: (f, who) => call(who, `/v2/images/${f.id}/upload-session`, { method: "DELETE" }),
 	},
 	"GET tasks": { send: (f, who) => call(who, `/v2/images/${f.id}/tasks`) },
 	"GET members": { send: (f, who) => call(who, `/v2/images/${f.id}/members`), shown: membersShown },
@@ -338,6 +383,32 @@ const MATRIX: [RouteName, Kind, Row][] = [
 	["GET tasks",                                 "public",    [200,   200,   200,    200,     200,     200]],
 	["GET tasks",                                 "community", [200,   200,   200,    200,     200,     200]],
 	["GET tasks",                                 "deleted",   [404,   404,   404,    404,     404,     404]],
+	// Staging in parts (the upload-session extension under v2): the owner's, as staging is.
+	["POST upload-session",                       "shared",    [201,   404,   403,    403,     403,     201]],
+	["POST upload-session",                       "private",   [201,   404,   404,    404,     404,     201]],
+	["POST upload-session",                       "public",    [201,   403,   403,    403,     403,     201]],
+	["POST upload-session",                       "community", [201,   403,   403,    403,     403,     201]],
+	["POST upload-session",                       "deleted",   [404,   404,   404,    404,     404,     404]],
+	["GET upload-session",                        "shared",    [200,   404,   403,    403,     403,     200]],
+	["GET upload-session",                        "private",   [200,   404,   404,    404,     404,     200]],
+	["GET upload-session",                        "public",    [200,   403,   403,    403,     403,     200]],
+	["GET upload-session",                        "community", [200,   403,   403,    403,     403,     200]],
+	["GET upload-session",                        "deleted",   [404,   404,   404,    404,     404,     404]],
+	["PUT upload-session part",                   "shared",    [200,   404,   403,    403,     403,     200]],
+	["PUT upload-session part",                   "private",   [200,   404,   404,    404,     404,     200]],
+	["PUT upload-session part",                   "public",    [200,   403,   403,    403,     403,     200]],
+	["PUT upload-session part",                   "community", [200,   403,   403,    403,     403,     200]],
+	["PUT upload-session part",                   "deleted",   [404,   404,   404,    404,     404,     404]],
+	["POST upload-session complete",              "shared",    [200,   404,   403,    403,     403,     200]],
+	["POST upload-session complete",              "private",   [200,   404,   404,    404,     404,     200]],
+	["POST upload-session complete",              "public",    [200,   403,   403,    403,     403,     200]],
+	["POST upload-session complete",              "community", [200,   403,   403,    403,     403,     200]],
+	["POST upload-session complete",              "deleted",   [404,   404,   404,    404,     404,     404]],
+	["DELETE upload-session",                     "shared",    [204,   404,   403,    403,     403,     204]],
+	["DELETE upload-session",                     "private",   [204,   404,   404,    404,     404,     204]],
+	["DELETE upload-session",                     "public",    [204,   403,   403,    403,     403,     204]],
+	["DELETE upload-session",                     "community", [204,   403,   403,    403,     403,     204]],
+	["DELETE upload-session",                     "deleted",   [404,   404,   404,    404,     404,     404]],
 	// Only shared images have members: 403 to whoever can see another image, 404 to the rest.
 	["GET members",                               "shared",    ["all", 404,   "own",  "own",   "own",   "all"]],
 	["GET members",                               "private",   [403,   404,   404,    404,     404,     403]],
@@ -412,7 +483,7 @@ const MATRIX: [RouteName, Kind, Row][] = [
 
 /** The image, its tags and its memberships as stored, so any change by a request shows. */
 async function snapshot(f: Fixture): Promise<string> {
-	const [image, tags, members] = await env.DB.batch([
+	const [image, tags, members, session, parts] = await env.DB.batch([
 		env.DB.prepare(
 			"SELECT status, deleted, visibility, min_ram, updated_at FROM images WHERE id = ?1",
 		).bind(f.id),
@@ -420,8 +491,10 @@ async function snapshot(f: Fixture): Promise<string> {
 		env.DB.prepare(
 			"SELECT member, status, deleted, updated_at FROM image_members WHERE image_id = ?1 ORDER BY member",
 		).bind(f.id),
+		env.DB.prepare("SELECT state FROM upload_sessions WHERE image_id = ?1").bind(f.id),
+		env.DB.prepare("SELECT part_number FROM upload_parts WHERE image_id = ?1").bind(f.id),
 	]);
-	return JSON.stringify([image.results, tags.results, members.results]);
+	return JSON.stringify([image, tags, members, session, parts].map((r) => r.results));
 }
 
 const shared: Partial<Record<Kind, Fixture>> = {};
@@ -434,7 +507,7 @@ describe.each(MATRIX)("%s on a %s image", (routeName, kind, row) => {
 	const cells: Cell[] = [...row, X, X];
 	it.each(CALLERS.map((who, i) => [who, cells[i]] as const))("as %s → %s", async (who, want) => {
 		// A refusal before authentication changes nothing, whatever the fixture.
-		const fresh = route.mutates && want !== X;
+		const fresh = (route.mutates || route.prepare !== undefined) && want !== X;
 		const fixture = fresh ? await makeImage(kind, route.holding) : (shared[kind] as Fixture);
 		if (fresh) await route.prepare?.(fixture);
 		const before = fresh ? await snapshot(fixture) : "";
@@ -445,7 +518,10 @@ describe.each(MATRIX)("%s on a %s image", (routeName, kind, row) => {
 		expect(got, `${routeName} ${fixture.id} as ${who}`).toBe(want);
 		if (res.status === 401) expect(res.headers.get("www-authenticate")).toBeTruthy();
 		// A mutation changes the image or its memberships exactly when it answers 2xx.
-		if (fresh) expect((await snapshot(fixture)) !== before, "changed").toBe(res.ok);
+		// A route that only reads changes nothing, whatever it answers.
+		if (fresh) {
+			expect((await snapshot(fixture)) !== before, "changed").toBe(res.ok && !!route.mutates);
+		}
 	});
 });
 
