@@ -137,7 +137,7 @@ interface Route {
 	/** What a fresh fixture holds for this route (active unless said). */
 	holding?: Holding;
 	/** Puts a fresh fixture in the state the route needs (as the owner or an admin). */
-	prepare?(f: Fixture): Promise<void>;
+	prepare?(f: Fixture): Promise<unknown>;
 	send(f: Fixture, who: Who): Promise<Response>;
 	/** Reads a 200 body into what the caller was shown. */
 	shown?(res: Response, f: Fixture, who: Who): Promise<Shown | string>;
