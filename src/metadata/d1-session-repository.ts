@@ -200,6 +200,7 @@ export class D1SessionRepository implements SessionRepository {
 	async markCompleted(
 		imageId: string,
 		chain: { partNumber: number; token: string; bytes: number } | null,
+		declared: { checksum?: string; os_hash_value?: string } = {},
 	): Promise<boolean> {
 		const now = glanceTimestamp();
 		const revision = crypto.randomUUID();
@@ -216,6 +217,7 @@ export class D1SessionRepository implements SessionRepository {
 			this.db
 				.prepare(
 					`UPDATE upload_sessions SET state = 'verifying',
+						checksum = COALESCE(checksum, ?6), os_hash_value = COALESCE(os_hash_value, ?7),
 						hash_state = (SELECT hash_state FROM upload_parts
 							WHERE image_id = ?1 AND part_number = ?3 AND hash_token = ?4),
 						hashed_bytes = CASE WHEN EXISTS (SELECT 1 FROM upload_parts
@@ -224,7 +226,15 @@ export class D1SessionRepository implements SessionRepository {
 					 WHERE image_id = ?1 AND state = 'open'
 					 AND EXISTS (SELECT 1 FROM images WHERE id = ?1 AND revision = ?2)`,
 				)
-				.bind(imageId, revision, chain?.partNumber ?? 0, chain?.token ?? null, chain?.bytes ?? 0),
+				.bind(
+					imageId,
+					revision,
+					chain?.partNumber ?? 0,
+					chain?.token ?? null,
+					chain?.bytes ?? 0,
+					declared.checksum ?? null,
+					declared.os_hash_value ?? null,
+				),
 			this.db.prepare("DELETE FROM upload_part_arrivals WHERE image_id = ?1").bind(imageId),
 		]);
 		return image.meta.changes > 0;

@@ -87,12 +87,13 @@ export interface SessionRepository {
 	): Promise<boolean>;
 	/**
 	 * queued → saving and open → verifying together, taking the digests' state of the chain's
-	 * last part (`chain`, if it still carries that token) as the session's progress; false when
-	 * either guard failed.
+	 * last part (`chain`, if it still carries that token) as the session's progress, and the
+	 * digests `declared` now where the session declared none; false when either guard failed.
 	 */
 	markCompleted(
 		imageId: string,
 		chain: { partNumber: number; token: string; bytes: number } | null,
+		declared?: { checksum?: string; os_hash_value?: string },
 	): Promise<boolean>;
 	/** The digests' progress of a session being verified; null when none is. */
 	progress(imageId: string): Promise<HashProgress | null>;

@@ -212,7 +212,11 @@ export async function abortSession(deps: SessionDeps, imageId: string): Promise<
  * active or killed, in this request when little was left (parts sent in order), else in the
  * background (clients poll HEAD for active/killed).
  */
-export async function completeSession(deps: SessionDeps, imageId: string): Promise<StoredImage> {
+export async function completeSession(
+	deps: SessionDeps,
+	imageId: string,
+	declared: { checksum?: string; os_hash_value?: string } = {},
+): Promise<StoredImage> {
 	const image = await uploadableImage(deps, imageId);
 	// Completing twice (a client retrying after a lost answer) answers the same again.
 	const current = await deps.sessions.find(image.id);
@@ -220,6 +224,12 @@ export async function completeSession(deps: SessionDeps, imageId: string): Promi
 		return image;
 	}
 	const session = await openSessionOf(deps, image);
+	for (const field of ["checksum", "os_hash_value"] as const) {
+		const given = declared[field];
+		if (given && session[field] && session[field] !== given) {
+			throw invalid(SESSION_MESSAGES.digestDeclared(field, session[field], given), field);
+		}
+	}
 	const parts = await deps.sessions.parts(image.id);
 	const missing = missingParts(
 		session,
@@ -227,7 +237,7 @@ export async function completeSession(deps: SessionDeps, imageId: string): Promi
 	);
 	if (missing.length > 0) throw invalid(SESSION_MESSAGES.missingParts(missing));
 	const chain = chainEnd(session, parts);
-	if (!(await deps.sessions.markCompleted(image.id, chain))) {
+	if (!(await deps.sessions.markCompleted(image.id, chain, declared))) {
 		throw conflict(SESSION_MESSAGES.closed);
 	}
 	try {

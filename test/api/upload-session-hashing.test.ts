@@ -86,8 +86,13 @@ function harness(blobStore?: () => BlobStore, vars: Partial<Cloudflare.Env> = {}
 			},
 			body: bytes,
 		});
-	const complete = async (id: string) => {
-		const res = await call(`/images/${id}/upload-session/complete`, { method: "POST" });
+	const complete = async (id: string, declared?: object) => {
+		const res = await call(`/images/${id}/upload-session/complete`, {
+			method: "POST",
+			...(declared
+				? { headers: { "content-type": "application/json" }, body: JSON.stringify(declared) }
+				: {}),
+		});
 		return { status: res.status, body: (await res.json()) as { image: Record<string, unknown> } };
 	};
 	return { call, deps, open, slice, put, complete, queued };
@@ -232,6 +237,24 @@ describe("hashing the parts of an upload session", () => {
 		const done = await complete(id);
 		expect(done.body.image.status).toBe("killed");
 		expect(String((await image(id))?.status_reason)).toContain("SHA-512");
+	});
+
+	it("checks the digests declared at completion, by a client that hashed while sending", async () => {
+		const { open, slice, put, complete } = harness();
+		const data = randomBytes(2 * PART + 3, 53);
+		const good = await open(data);
+		for (const n of [1, 2, 3]) await put(good, n, slice(data, n));
+		expect((await complete(good, nodeDigests(data))).body.image.status).toBe("active");
+		await expectDigestsOf(good, data);
+
+		const bad = await open(data, { checksum: nodeDigests(data).checksum });
+		for (const n of [1, 2, 3]) await put(bad, n, slice(data, n));
+		// Contradicting what the session was opened with is refused; the session stays open.
+		const contradicting = await complete(bad, { checksum: "0".repeat(32) });
+		expect(contradicting.status).toBe(400);
+		expect((await complete(bad, { os_hash_value: "f".repeat(128) })).body.image.status).toBe(
+			"killed",
+		);
 	});
 
 	it("hashes what is left in bounded steps when completion cannot, one verifier at a time", async () => {
