@@ -44,6 +44,9 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const BASELINE_CONFIG = path.join("bench", "baseline", "wrangler.toml");
 const SEED_IMAGES = 10_000;
 const LIST_LIMIT = 1000;
+const V2_CREATE = "v2 create (POST /v2/images) vs one D1 INSERT";
+const V2_SHOW = "v2 show (GET /v2/images/{id}) vs one D1 SELECT as JSON";
+const V2_LIST = `v2 list, ${LIST_LIMIT} of ${SEED_IMAGES} vs one SELECT of ${LIST_LIMIT} rows`;
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 /** The reference Glance v1 server on this kind of machine (the figures quoted in issue 7). */
@@ -374,7 +377,41 @@ async function main() {
 	const memory = {};
 	let objectCount = 0;
 
-	const upload = async (label, body, { chunked = false, keep = false, memoryKey = null } = {}) => {
+	const checkDigests = (image, body) =>
+		check(
+			image?.size === body.size &&
+				image.checksum === body.md5 &&
+				image.os_hash_value === body.sha512,
+			"glance-edge stored digests that do not match the file",
+		);
+	const v2Json = { ...auth, "content-type": "application/json" };
+	/** v2's two steps: create (not timed), then PUT the file, timed alone; digests read back. */
+	const v2Upload = async (body, chunked) => {
+		const created = await call(`${app.url}/v2/images`, {
+			method: "POST",
+			headers: v2Json,
+			body: JSON.stringify({ name: "bench-upload", disk_format: "raw", container_format: "bare" }),
+		});
+		check(created.status === 201, `v2 create answered ${created.status}`);
+		const id = created.json.id;
+		const r = await streamUpload({
+			url: `${app.url}/v2/images/${id}/file`,
+			method: "PUT",
+			headers: { ...auth, "content-type": "application/octet-stream" },
+			file: body.file,
+			size: body.size,
+			chunked,
+		});
+		check(r.status === 204, `v2 upload answered ${r.status}: ${r.text.slice(0, 300)}`);
+		checkDigests((await call(`${app.url}/v2/images/${id}`, { headers: auth })).json, body);
+		return { ...r, key: id };
+	};
+
+	const upload = async (
+		label,
+		body,
+		{ chunked = false, keep = false, memoryKey = null, v2 = false } = {},
+	) => {
 		log(`${label}: ${REPS} uploads per side`);
 		const samples = { app: [], base: [] };
 		const runs = await repeated(
@@ -384,7 +421,9 @@ async function main() {
 				if (HAVE_PROC) sampler.start();
 				const cpu = serverCpu(side);
 				let r;
-				if (side === "app") {
+				if (side === "app" && v2) {
+					r = await v2Upload(body, chunked);
+				} else if (side === "app") {
 					r = await streamUpload({
 						url: `${app.url}/v1/images`,
 						method: "POST",
@@ -393,18 +432,12 @@ async function main() {
 						size: body.size,
 						chunked,
 					});
-					const image = r.json?.image;
 					check(
 						r.status === 201,
 						`glance-edge upload answered ${r.status}: ${r.text.slice(0, 300)}`,
 					);
-					check(
-						image.size === body.size &&
-							image.checksum === body.md5 &&
-							image.os_hash_value === body.sha512,
-						"glance-edge stored digests that do not match the file",
-					);
-					r.key = image.id;
+					checkDigests(r.json?.image, body);
+					r.key = r.json.image.id;
 				} else {
 					const key = `bench-${objectCount++}`;
 					r = await streamUpload({
@@ -452,32 +485,45 @@ async function main() {
 		{ chunked: true },
 	);
 
-	const downloadLabel = `download ${formatBytes(largest.size)} vs bare R2 get`;
+	await upload(
+		`v2 upload ${formatBytes(small.size)} (PUT file, chunked as glanceclient sends it) vs bare R2 put`,
+		small,
+		{ chunked: true, v2: true },
+	);
+
 	// Twice the repeats: a download is over in a second or two, so noise weighs more.
 	const downloadReps = 2 * REPS;
-	log(`${downloadLabel}: ${downloadReps} downloads per side`);
-	const downloads = await repeated(
-		downloadLabel,
-		async (side) => {
-			const cpu = serverCpu(side);
-			const r =
-				side === "app"
-					? await streamDownload({ url: `${app.url}/v1/images/${kept.app}`, headers: auth })
-					: await streamDownload({ url: `${base.url}/objects/${kept.base}` });
-			check(
-				r.status === 200 && r.bytes === largest.size,
-				`${side} download: ${r.status}, ${r.bytes} bytes`,
-			);
-			return {
-				mbps: r.mbps,
-				seconds: r.seconds,
-				cpuSPerGB: (serverCpu(side) - cpu) / (largest.size / 1e9),
-			};
-		},
-		noise,
-		downloadReps,
+	const download = async (label, appPath) => {
+		log(`${label}: ${downloadReps} downloads per side`);
+		const runs = await repeated(
+			label,
+			async (side) => {
+				const cpu = serverCpu(side);
+				const r =
+					side === "app"
+						? await streamDownload({ url: `${app.url}${appPath}`, headers: auth })
+						: await streamDownload({ url: `${base.url}/objects/${kept.base}` });
+				check(
+					r.status === 200 && r.bytes === largest.size,
+					`${side} download: ${r.status}, ${r.bytes} bytes`,
+				);
+				return {
+					mbps: r.mbps,
+					seconds: r.seconds,
+					cpuSPerGB: (serverCpu(side) - cpu) / (largest.size / 1e9),
+				};
+			},
+			noise,
+			downloadReps,
+		);
+		figures.push({ kind: "download", label, size: largest.size, ...runs });
+	};
+	await download(`download ${formatBytes(largest.size)} vs bare R2 get`, `/v1/images/${kept.app}`);
+	// The same image and object through v2: one image, two views.
+	await download(
+		`v2 download ${formatBytes(largest.size)} (GET file) vs bare R2 get`,
+		`/v2/images/${kept.app}/file`,
 	);
-	figures.push({ kind: "download", label: downloadLabel, size: largest.size, ...downloads });
 
 	// ---- request rates ----
 	const jsonBody = JSON.stringify({ name: "bench", disk_format: "raw", container_format: "bare" });
@@ -514,6 +560,32 @@ async function main() {
 			headers: { "content-type": "application/json" },
 			body: jsonBody,
 		},
+	});
+
+	// v2 over the same images and the same baseline routes.
+	const v2Body = JSON.stringify({ name: "bench", disk_format: "raw", container_format: "bare" });
+	await rate({
+		label: V2_CREATE,
+		connections: 16,
+		app: { path: "/v2/images", method: "POST", headers: v2Json, body: v2Body },
+		base: {
+			path: "/images",
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: v2Body,
+		},
+	});
+	await rate({
+		label: V2_SHOW,
+		connections: 16,
+		app: { path: `/v2/images/${headId}`, headers: auth },
+		base: { path: `/images/${headId}` },
+	});
+	await rate({
+		label: V2_LIST,
+		connections: 1,
+		app: { path: `/v2/images?limit=${LIST_LIMIT}`, headers: auth },
+		base: { path: `/list?limit=${LIST_LIMIT}` },
 	});
 
 	log("stopping the servers");
@@ -663,6 +735,27 @@ function render(results, small, large) {
 	target(
 		`list detail of ${LIST_LIMIT} ≤ 2× the bare SELECT's latency (p50)`,
 		byLabel.get(listLabel),
+		"p50",
+		(x) => x <= 2,
+		"cpuMs",
+	);
+	target(
+		"v2 create ≥ 0.8× the bare INSERT rps",
+		byLabel.get(V2_CREATE),
+		"rps",
+		(x) => x >= 0.8,
+		"cpuMs",
+	);
+	target(
+		"v2 show ≥ 0.8× the bare SELECT rps",
+		byLabel.get(V2_SHOW),
+		"rps",
+		(x) => x >= 0.8,
+		"cpuMs",
+	);
+	target(
+		`v2 list of ${LIST_LIMIT} ≤ 2× the bare SELECT's latency (p50)`,
+		byLabel.get(V2_LIST),
 		"p50",
 		(x) => x <= 2,
 		"cpuMs",

@@ -4,6 +4,7 @@
 //   GET  /json            return a small JSON document            (vs GET /versions)
 //   POST /images          one D1 INSERT of a JSON body's row      (vs register)
 //   HEAD /images/:id      one D1 SELECT by key                    (vs HEAD /v1/images/:id)
+//   GET  /images/:id      the same SELECT, the row as JSON        (vs GET /v2/images/:id)
 //   GET  /list?limit=N    one SELECT of N rows, as JSON           (vs GET /v1/images/detail)
 //   PUT  /objects/:key    stream the body into R2                 (vs upload)
 //   GET  /objects/:key    stream an R2 object out                 (vs download)
@@ -36,9 +37,10 @@ async function insert(env, request) {
 	return Response.json({ id }, { status: 202 });
 }
 
-async function selectOne(env, id) {
+async function selectOne(env, id, asJson) {
 	const row = await env.DB.prepare(SELECT_ONE).bind(id).first();
 	if (!row) return new Response(null, { status: 404 });
+	if (asJson) return Response.json(row);
 	return new Response(null, { status: 200, headers: { "x-image-status": row.status } });
 }
 
@@ -73,7 +75,7 @@ export default {
 		if (resource === "json" && method === "GET") return Response.json({ ok: true });
 		if (resource === "images" && !key && method === "POST") return insert(env, request);
 		if (resource === "images" && key && (method === "HEAD" || method === "GET")) {
-			return selectOne(env, key);
+			return selectOne(env, key, method === "GET");
 		}
 		if (resource === "list" && method === "GET") return selectPage(env, url);
 		if (resource === "objects" && key) {

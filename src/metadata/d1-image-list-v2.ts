@@ -4,7 +4,7 @@ import type { StoredImage } from "../domain/image";
 import type { V2ListQuery, V2TimeOperator } from "../domain/list-query";
 import { forbidden, invalid } from "../domain/refusal";
 import { type ImageRow, rowToImage } from "./image-rows";
-import { type Bind, parameters, SORT_EXPRESSIONS } from "./list-sql";
+import { type Bind, memberOfShared, parameters, SORT_EXPRESSIONS } from "./list-sql";
 
 type DetailRow = ImageRow & { properties_json: string; tags_json: string };
 
@@ -34,10 +34,7 @@ function baseSet(query: V2ListQuery, who: Identity, bind: Bind): string | null {
 	if (who.tenant === null) return `(${open})`;
 	const t = bind(who.tenant);
 	const status = query.memberStatus === "all" ? "" : `AND m.status = ${bind(query.memberStatus)}`;
-	return `(${open} OR images.owner = ${t} OR (images.visibility = 'shared' AND EXISTS (
-		SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member = ${t}
-		AND m.deleted = 0 ${status}
-	)))`;
+	return `(${open} OR images.owner = ${t} OR ${memberOfShared(t, status)})`;
 }
 
 /** No visibility asked: others' community images are left out; `all` leaves nothing out. */
@@ -58,8 +55,7 @@ function markerStatement(db: D1Database, marker: string, who: Identity): D1Prepa
 		if (who.tenant === null) visible = `(${open})`;
 		else {
 			const t = bind(who.tenant);
-			visible = `(${open} OR owner = ${t} OR (visibility = 'shared' AND EXISTS (
-				SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member = ${t} AND m.deleted = 0)))`;
+			visible = `(${open} OR owner = ${t} OR ${memberOfShared(t)})`;
 		}
 	}
 	return db

@@ -5,7 +5,7 @@ import type { ListQuery } from "../domain/list-query";
 import { invalid } from "../domain/refusal";
 import type { BriefImage } from "./image-repository";
 import { type ImageRow, rowToImage } from "./image-rows";
-import { type Bind, parameters, SORT_EXPRESSIONS } from "./list-sql";
+import { type Bind, memberOfShared, parameters, SORT_EXPRESSIONS } from "./list-sql";
 
 type DetailRow = ImageRow & { properties_json: string };
 
@@ -29,9 +29,7 @@ const EQUALITY_FILTERS = [
 /** What a tenant may see (contract §9): public, owner-less, its own, and shared with it. */
 function visibleTo(tenant: string | null, bind: Bind): string {
 	const t = bind(tenant);
-	return `(images.is_public = 1 OR images.owner IS NULL OR images.owner = ${t} OR EXISTS (
-		SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member = ${t} AND m.deleted = 0
-	) AND images.visibility = 'shared')`;
+	return `(images.is_public = 1 OR images.owner IS NULL OR images.owner = ${t} OR ${memberOfShared(t)})`;
 }
 
 /**

@@ -28,3 +28,15 @@ export function parameters(): { values: unknown[]; bind: Bind } {
 	};
 	return { values, bind };
 }
+
+/**
+ * `tenant` (a bound parameter) is a live member of the image, which is shared; `also` narrows
+ * the membership row (v2's member status). The visibility test sits inside the EXISTS on
+ * purpose: beside it, under the lists' ORs, SQLite plans a multi-index OR that reads every
+ * shared image and sorts them all, where it otherwise walks the order's index and stops at the
+ * limit (a 1000-image page of 10 000 cost 20× as much).
+ */
+export function memberOfShared(tenant: string, also = ""): string {
+	return `EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member = ${tenant}
+		AND m.deleted = 0 ${also} AND images.visibility = 'shared')`;
+}
