@@ -17,6 +17,7 @@
 //   --seconds S  duration of each request-rate run (default 4, or 3 with --quick)
 //   --keep       keep the temp dir (D1/R2 state, bundles, wrangler logs) and print its path
 //   --json FILE  also write every measurement to FILE
+//   --sessions   only the upload-session and CLI figures (issue 18)
 //
 // Test bodies are random files made once under the OS temp dir and reused by later runs.
 
@@ -39,6 +40,7 @@ import {
 	npx,
 	RssSampler,
 } from "./lib/servers.mjs";
+import { bareMultipart, barePut, cliUpload, PARALLEL, sessionUpload } from "./lib/sessions.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const BASELINE_CONFIG = path.join("bench", "baseline", "wrangler.toml");
@@ -62,6 +64,7 @@ const { values: opts } = parseArgs({
 		seconds: { type: "string" },
 		keep: { type: "boolean", default: false },
 		json: { type: "string" },
+		sessions: { type: "boolean", default: false },
 		help: { type: "boolean", short: "h", default: false },
 	},
 });
@@ -268,6 +271,8 @@ async function main() {
 	const dataDir = path.join(os.tmpdir(), "glance-edge-bench-data");
 	const small = await bodyFile(dataDir, 256 * MiB, log);
 	const large = opts.quick ? null : await bodyFile(dataDir, GiB, log);
+	// Issue 18's sizes: a 2 GiB image through a session, the CLI with 1 GiB.
+	const sessionBody = opts.quick ? small : await bodyFile(dataDir, 2 * GiB, log);
 
 	log("bundling both workers (wrangler deploy --dry-run)");
 	const appBundle = await bundle("app", "wrangler.toml", "dev.env");
@@ -468,6 +473,79 @@ async function main() {
 		if (memoryKey) memory[memoryKey] = samples;
 	};
 
+	// ---- upload sessions and the CLI (issue 18) ----
+	const sessionLabel = `session upload ${formatBytes(sessionBody.size)}, first part → active (parts in the CLI's order, ${PARALLEL} open) vs bare R2 multipart`;
+	log(`${sessionLabel}: ${REPS} uploads per side`);
+	const sessionSamples = { app: [], base: [] };
+	const sessionRuns = await repeated(
+		sessionLabel,
+		async (side) => {
+			const sampler = new RssSampler(pids[side]);
+			if (HAVE_PROC) sampler.start();
+			const cpu = serverCpu(side);
+			const r =
+				side === "app"
+					? await sessionUpload({ url: app.url, auth, body: sessionBody })
+					: await bareMultipart({
+							url: base.url,
+							body: sessionBody,
+							key: `bench-${objectCount++}`,
+						});
+			r.cpuSPerGB = (serverCpu(side) - cpu) / (sessionBody.size / 1e9);
+			if (HAVE_PROC) sessionSamples[side].push(await sampler.stop(1_000));
+			if (side === "app") {
+				await call(`${app.url}/v1/images/${r.key}`, { method: "DELETE", headers: auth });
+			} else {
+				await call(`${base.url}/objects/${r.key}`, { method: "DELETE" });
+			}
+			return r;
+		},
+		noise,
+	);
+	figures.push({ kind: "session", label: sessionLabel, size: sessionBody.size, ...sessionRuns });
+	memory.session = sessionSamples;
+
+	const cliBody = large ?? small;
+	const cliLabel = `glance-edge upload ${formatBytes(cliBody.size)} (CLI: hash, parts, verify) vs one bare R2 put`;
+	log(`${cliLabel}: ${REPS} uploads per side`);
+	const cliRuns = await repeated(
+		cliLabel,
+		async (side) => {
+			const cpu = serverCpu(side);
+			const r =
+				side === "app"
+					? await cliUpload({
+							root: ROOT,
+							url: app.url,
+							token,
+							body: cliBody,
+							stateDir: path.join(tmpDir, "cli-state"),
+						})
+					: await barePut({ url: base.url, body: cliBody, key: `bench-${objectCount++}` });
+			r.cpuSPerGB = (serverCpu(side) - cpu) / (cliBody.size / 1e9);
+			if (side === "app") {
+				await call(`${app.url}/v1/images/${r.key}`, { method: "DELETE", headers: auth });
+			} else {
+				await call(`${base.url}/objects/${r.key}`, { method: "DELETE" });
+			}
+			return r;
+		},
+		noise,
+	);
+	figures.push({ kind: "cli", label: cliLabel, size: cliBody.size, ...cliRuns });
+	if (opts.sessions)
+		return finish({
+			started,
+			info,
+			idleNoise,
+			appBundle,
+			baseBundle,
+			figures,
+			memory,
+			small,
+			large,
+		});
+
 	const largest = large ?? small;
 	await upload(`upload ${formatBytes(small.size)} (MD5 + SHA-512) vs bare R2 put`, small, {
 		memoryKey: "small",
@@ -588,6 +666,21 @@ async function main() {
 		base: { path: `/list?limit=${LIST_LIMIT}` },
 	});
 
+	return finish({ started, info, idleNoise, appBundle, baseBundle, figures, memory, small, large });
+}
+
+/** Stops the servers, then writes and prints the report. */
+async function finish({
+	started,
+	info,
+	idleNoise,
+	appBundle,
+	baseBundle,
+	figures,
+	memory,
+	small,
+	large,
+}) {
 	log("stopping the servers");
 	finishing = true;
 	await Promise.all(servers.map((s) => s.stop()));
@@ -643,6 +736,23 @@ function render(results, small, large) {
 			rows.push(["", ...metric("p50 ms", "p50", "lower"), ""]);
 			rows.push(["", ...metric("p99 ms", "p99", "lower"), ""]);
 			if (HAVE_PROC) rows.push(["", ...metric("server CPU ms/req", "cpuMs", "lower"), ""]);
+		} else if (f.kind === "session" || f.kind === "cli") {
+			const metric = (name, key, better) => {
+				const a = f.app.map((r) => r[key]);
+				const b = f.base.map((r) => r[key]);
+				return [name, cell(a), cell(b), fmtRatio(ratio(a, b)), better];
+			};
+			rows.push([f.label, ...metric("MB/s", "mbps", "higher"), other]);
+			rows.push(["", ...metric("seconds", "seconds", "lower"), ""]);
+			if (f.kind === "session") {
+				rows.push(["", ...metric("parts only, MB/s", "partsMbps", "higher"), ""]);
+				rows.push([
+					"",
+					...metric("last part's answer → active, s", "lastPartToActive", "lower"),
+					"",
+				]);
+			}
+			if (HAVE_PROC) rows.push(["", ...metric("server CPU s/GB", "cpuSPerGB", "lower"), ""]);
 		} else {
 			const a = f.app.map((r) => r.mbps);
 			const b = f.base.map((r) => r.mbps);
@@ -662,14 +772,14 @@ function render(results, small, large) {
 			}
 		}
 	}
-	const memRow = (key, size) => {
+	const memRow = (key, size, what = "upload") => {
 		const s = memory[key];
 		if (!s?.app?.length) return;
 		const pick = (side, field) => median(s[side].map((x) => x[field]));
 		const app = ["before", "peak", "after"].map((f) => mib(pick("app", f))).join(" / ");
 		const base = ["before", "peak", "after"].map((f) => mib(pick("base", f))).join(" / ");
 		rows.push([
-			`workerd RSS during a ${formatBytes(size)} upload (before / peak / after)`,
+			`workerd RSS during a ${formatBytes(size)} ${what} (before / peak / after)`,
 			"MiB",
 			app,
 			base,
@@ -678,6 +788,9 @@ function render(results, small, large) {
 			"",
 		]);
 	};
+	const sessionFig = figures.find((f) => f.kind === "session");
+	const cliFig = figures.find((f) => f.kind === "cli");
+	if (sessionFig) memRow("session", sessionFig.size, "session upload");
 	memRow("small", small.size);
 	if (large) memRow("large", large.size);
 	rows.push([
@@ -783,6 +896,47 @@ function render(results, small, large) {
 		);
 	}
 	out.push("Targets (issue 7, ratios from this run):", ...targets, "");
+
+	// ---- targets (issue 18): each figure against its own baseline in this run ----
+	const sessionTargets = [];
+	const verdict = (ok, value) => (Number.isFinite(value) ? (ok ? "met" : "MISSED") : "?");
+	if (sessionFig) {
+		const whole = median(sessionFig.app.map((r) => r.seconds));
+		const parts = median(sessionFig.app.map((r) => r.partsSeconds));
+		const tail = median(sessionFig.app.map((r) => r.lastPartToActive));
+		const size = formatBytes(sessionFig.size);
+		sessionTargets.push(
+			`- [${verdict(tail <= 2, tail)}] last part's answer → active ≤ 2 s for ${size}: ${tail.toFixed(2)} s`,
+			`- [${verdict(whole / parts <= 1.1, whole / parts)}] whole session upload ≤ 1.1× sending its parts: ${exact(whole / parts)} (${whole.toFixed(1)} s against ${parts.toFixed(1)} s)`,
+			`- [info] sending the parts against the same parts as a bare R2 multipart: ${exact(
+				ratio(
+					sessionFig.app.map((r) => r.partsSeconds),
+					sessionFig.base.map((r) => r.partsSeconds),
+				),
+			)} of its time (the parts are hashed on the way)`,
+		);
+		const s = memory.session;
+		if (s?.app?.length && memory.small?.app?.length) {
+			const rise = (key) => median(memory[key].app.map((x) => x.peak - x.before));
+			const r = rise("session");
+			const u = rise("small");
+			sessionTargets.push(
+				`- [${r <= u + MEMORY_SLACK ? "met" : "MISSED"}] memory flat: workerd peak rise ${mib(r)} during the ${size} session, ${mib(u)} during the ${formatBytes(small.size)} upload (met within ${mib(MEMORY_SLACK)})`,
+			);
+		}
+	}
+	if (cliFig) {
+		const t = ratio(
+			cliFig.app.map((r) => r.seconds),
+			cliFig.base.map((r) => r.seconds),
+		);
+		sessionTargets.push(
+			`- [${verdict(t <= 1.25, t)}] glance-edge upload of ${formatBytes(cliFig.size)} ≤ 1.25× one bare R2 put's time: ${exact(t)}`,
+		);
+	}
+	if (sessionTargets.length > 0) {
+		out.push("Targets (issue 18, ratios from this run):", ...sessionTargets, "");
+	}
 
 	const regFig = byLabel.get("register (POST JSON) vs one D1 INSERT");
 	const uploadFig = figures.find(
