@@ -125,8 +125,17 @@ describe("upload", () => {
 			assert.equal(e.transferEncoding, undefined);
 			assert.equal(Number(e.contentLength), e.part === 6 ? 12345 : MiB);
 		}
-		// The session was opened with both digests.
-		assert.equal(server.images.get(image.id).declared.checksum, md5(data));
+		// The file was hashed while its parts went up: both digests are declared when completing.
+		assert.deepEqual(server.images.get(image.id).declaredAtCompletion, {
+			checksum: md5(data),
+			os_hash_value: sha512(data),
+		});
+		// Each part's request started once the part before it was all sent (the server hashes
+		// the parts in order as they arrive), though three were open at once.
+		const byPart = new Map(puts.map((e) => [e.part, e]));
+		for (let n = 2; n <= 6; n++) {
+			assert.ok(byPart.get(n).startedAt >= byPart.get(n - 1).bodyDoneAt, `part ${n} came early`);
+		}
 		assert.equal(fs.existsSync(`${file}.glance-edge.json`), false, "state file removed");
 		assert.match(r.stderr, /is active: .*md5 and sha512 verified/);
 	});
