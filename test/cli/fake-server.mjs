@@ -357,7 +357,6 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 			const n = Number(parts[5]);
 			entry.part = n;
 			const body = await readBody(req);
-			entry.bodyDoneAt = performance.now();
 			const s = img.session;
 			if (s?.state !== "open") return error(res, 404, `Image ${id} has no open upload session`);
 			if (hooks.hangParts.has(n)) {
