@@ -140,8 +140,7 @@ export async function sessionUpload({ url, auth, body }) {
 	const deadline = Date.now() + ACTIVE_TIMEOUT_MS;
 	while (status === "saving" && Date.now() < deadline) {
 		await sleep(POLL_MS);
-		const head = await fetch(`${url}/v1/images/${id}`, { method: "HEAD", headers: auth });
-		status = head.headers.get("x-image-meta-status");
+		status = (await headStatus(`${url}/v1/images/${id}`, auth)) ?? status;
 	}
 	const active = performance.now();
 	if (status !== "active") throw new Error(`the session's image ended ${status}`);
@@ -153,6 +152,16 @@ export async function sessionUpload({ url, auth, body }) {
 		key: id,
 		...timings(body.size, started, partsDone, completeAnswered, active),
 	};
+}
+
+/** The image's status by HEAD; null when the request failed (a dropped connection: poll again). */
+async function headStatus(url, headers) {
+	try {
+		const head = await fetch(url, { method: "HEAD", headers });
+		return head.headers.get("x-image-meta-status");
+	} catch {
+		return null;
+	}
 }
 
 /** The same parts as a bare R2 multipart upload on the baseline: create, parts, complete. */
