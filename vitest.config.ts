@@ -21,8 +21,7 @@ export const TEST_AUTH_TOKENS = [
  */
 const EXPECTED_RUNTIME_NOISE = [
 	/^exception = .*disconnected: (WebSocket peer disconnected|pump canceled|fixed-length pipe ended prematurely|read end of pipe was aborted)/,
-	/^uncaught exception; .*Network connection lost\./,
-	/^uncaught exception; .*Can't read from request stream because client disconnected\./,
+	/^uncaught exception; .*(Network connection lost\.|Can't read from request stream because client disconnected\.)/,
 	/^stack: (\S*workerd@[0-9a-f]+ ?)+$/,
 ];
 /** Drops the expected noise from what a stream writes; workerd's lines reach stdout or stderr. */

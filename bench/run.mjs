@@ -22,6 +22,7 @@
 //                they are served the same way with it off: see bench/lib/dev-worker.mjs)
 //   --peer       also measure the reference Glance's v2 create, show, list, upload and download,
 //                reached at --peer-url (or GLANCE_PEER_URL) with --peer-token (or GLANCE_PEER_TOKEN)
+//   --sessions   only the upload-session and CLI figures (issue 18)
 //
 // Test bodies are random files made once under the OS temp dir and reused by later runs.
 
@@ -46,6 +47,7 @@ import {
 	npx,
 	RssSampler,
 } from "./lib/servers.mjs";
+import { bareMultipart, barePut, cliUpload, PARALLEL, sessionUpload } from "./lib/sessions.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const BASELINE_CONFIG = path.join("bench", "baseline", "wrangler.toml");
@@ -75,6 +77,7 @@ const { values: opts } = parseArgs({
 		peer: { type: "boolean", default: false },
 		"peer-url": { type: "string" },
 		"peer-token": { type: "string" },
+		sessions: { type: "boolean", default: false },
 		help: { type: "boolean", short: "h", default: false },
 	},
 });
@@ -282,6 +285,8 @@ async function main() {
 	const dataDir = path.join(os.tmpdir(), "glance-edge-bench-data");
 	const small = await bodyFile(dataDir, 256 * MiB, log);
 	const large = opts.quick ? null : await bodyFile(dataDir, GiB, log);
+	// Issue 18's sizes: a 2 GiB image through a session, the CLI with 1 GiB.
+	const sessionBody = opts.quick ? small : await bodyFile(dataDir, 2 * GiB, log);
 
 	log("bundling both workers (wrangler deploy --dry-run)");
 	const appBundle = await bundle("app", "wrangler.toml", "dev.env");
@@ -515,6 +520,79 @@ async function main() {
 		if (memoryKey) memory[memoryKey] = samples;
 	};
 
+	// ---- upload sessions and the CLI (issue 18) ----
+	const sessionLabel = `session upload ${formatBytes(sessionBody.size)}, first part → active (parts in the CLI's order, ${PARALLEL} open) vs bare R2 multipart`;
+	log(`${sessionLabel}: ${REPS} uploads per side`);
+	const sessionSamples = { app: [], base: [] };
+	const sessionRuns = await repeated(
+		sessionLabel,
+		async (side) => {
+			const sampler = new RssSampler(pids[side]);
+			if (HAVE_PROC) sampler.start();
+			const cpu = serverCpu(side);
+			const r =
+				side === "app"
+					? await sessionUpload({ url: app.url, auth, body: sessionBody })
+					: await bareMultipart({
+							url: base.url,
+							body: sessionBody,
+							key: `bench-${objectCount++}`,
+						});
+			r.cpuSPerGB = (serverCpu(side) - cpu) / (sessionBody.size / 1e9);
+			if (HAVE_PROC) sessionSamples[side].push(await sampler.stop(1_000));
+			if (side === "app") {
+				await call(`${app.url}/v1/images/${r.key}`, { method: "DELETE", headers: auth });
+			} else {
+				await call(`${base.url}/objects/${r.key}`, { method: "DELETE" });
+			}
+			return r;
+		},
+		noise,
+	);
+	figures.push({ kind: "session", label: sessionLabel, size: sessionBody.size, ...sessionRuns });
+	memory.session = sessionSamples;
+
+	const cliBody = large ?? small;
+	const cliLabel = `glance-edge upload ${formatBytes(cliBody.size)} (CLI: hash, parts, verify) vs one bare R2 put`;
+	log(`${cliLabel}: ${REPS} uploads per side`);
+	const cliRuns = await repeated(
+		cliLabel,
+		async (side) => {
+			const cpu = serverCpu(side);
+			const r =
+				side === "app"
+					? await cliUpload({
+							root: ROOT,
+							url: app.url,
+							token,
+							body: cliBody,
+							stateDir: path.join(tmpDir, "cli-state"),
+						})
+					: await barePut({ url: base.url, body: cliBody, key: `bench-${objectCount++}` });
+			r.cpuSPerGB = (serverCpu(side) - cpu) / (cliBody.size / 1e9);
+			if (side === "app") {
+				await call(`${app.url}/v1/images/${r.key}`, { method: "DELETE", headers: auth });
+			} else {
+				await call(`${base.url}/objects/${r.key}`, { method: "DELETE" });
+			}
+			return r;
+		},
+		noise,
+	);
+	figures.push({ kind: "cli", label: cliLabel, size: cliBody.size, ...cliRuns });
+	if (opts.sessions)
+		return finish({
+			started,
+			info,
+			idleNoise,
+			appBundle,
+			baseBundle,
+			figures,
+			memory,
+			small,
+			large,
+		});
+
 	const largest = large ?? small;
 	await upload(`upload ${formatBytes(small.size)} (MD5 + SHA-512) vs bare R2 put`, small, {
 		memoryKey: "small",
@@ -691,6 +769,37 @@ async function main() {
 			})
 		: null;
 
+	return finish({
+		started,
+		info,
+		idleNoise,
+		appBundle,
+		baseBundle,
+		figures,
+		memory,
+		small,
+		large,
+		floors,
+		floorNoise,
+		peer,
+	});
+}
+
+/** Stops the servers, then writes and prints the report. */
+async function finish({
+	started,
+	info,
+	idleNoise,
+	appBundle,
+	baseBundle,
+	figures,
+	memory,
+	small,
+	large,
+	floors = null,
+	floorNoise = null,
+	peer = null,
+}) {
 	log("stopping the servers");
 	finishing = true;
 	await Promise.all(servers.map((s) => s.stop()));
@@ -751,6 +860,23 @@ function render(results, small, large) {
 				rows.push(["", ...metric("server CPU ms/req", "cpuMs", "lower"), ""]);
 				rows.push(["", ...metric("wrangler's log relay CPU ms/req", "toolingMs", "lower"), ""]);
 			}
+		} else if (f.kind === "session" || f.kind === "cli") {
+			const metric = (name, key, better) => {
+				const a = f.app.map((r) => r[key]);
+				const b = f.base.map((r) => r[key]);
+				return [name, cell(a), cell(b), fmtRatio(ratio(a, b)), better];
+			};
+			rows.push([f.label, ...metric("MB/s", "mbps", "higher"), other]);
+			rows.push(["", ...metric("seconds", "seconds", "lower"), ""]);
+			if (f.kind === "session") {
+				rows.push(["", ...metric("parts only, MB/s", "partsMbps", "higher"), ""]);
+				rows.push([
+					"",
+					...metric("last part's answer → active, s", "lastPartToActive", "lower"),
+					"",
+				]);
+			}
+			if (HAVE_PROC) rows.push(["", ...metric("server CPU s/GB", "cpuSPerGB", "lower"), ""]);
 		} else {
 			const a = f.app.map((r) => r.mbps);
 			const b = f.base.map((r) => r.mbps);
@@ -770,14 +896,14 @@ function render(results, small, large) {
 			}
 		}
 	}
-	const memRow = (key, size) => {
+	const memRow = (key, size, what = "upload") => {
 		const s = memory[key];
 		if (!s?.app?.length) return;
 		const pick = (side, field) => median(s[side].map((x) => x[field]));
 		const app = ["before", "peak", "after"].map((f) => mib(pick("app", f))).join(" / ");
 		const base = ["before", "peak", "after"].map((f) => mib(pick("base", f))).join(" / ");
 		rows.push([
-			`workerd RSS during a ${formatBytes(size)} upload (before / peak / after)`,
+			`workerd RSS during a ${formatBytes(size)} ${what} (before / peak / after)`,
 			"MiB",
 			app,
 			base,
@@ -786,6 +912,9 @@ function render(results, small, large) {
 			"",
 		]);
 	};
+	const sessionFig = figures.find((f) => f.kind === "session");
+	const cliFig = figures.find((f) => f.kind === "cli");
+	if (sessionFig) memRow("session", sessionFig.size, "session upload");
 	memRow("small", small.size);
 	if (large) memRow("large", large.size);
 	rows.push([
@@ -963,6 +1092,50 @@ function render(results, small, large) {
 			`Side by side with the reference Glance (v2, same clients, same run; its list had ${p.listed} images, glance-edge's ${SEED_IMAGES}):`,
 			"",
 			peerTable(p, (name) => byName[name]),
+			"",
+		);
+	}
+	// ---- targets (issue 18): each figure against its own baseline in this run ----
+	const sessionTargets = [];
+	const verdict = (ok, value) => (Number.isFinite(value) ? (ok ? "met" : "MISSED") : "?");
+	if (sessionFig) {
+		const whole = median(sessionFig.app.map((r) => r.seconds));
+		const parts = median(sessionFig.app.map((r) => r.partsSeconds));
+		const tail = median(sessionFig.app.map((r) => r.lastPartToActive));
+		const size = formatBytes(sessionFig.size);
+		sessionTargets.push(
+			`- [${verdict(tail <= 2, tail)}] last part's answer → active ≤ 2 s for ${size}: ${tail.toFixed(2)} s`,
+			`- [${verdict(whole / parts <= 1.1, whole / parts)}] whole session upload ≤ 1.1× sending its parts: ${exact(whole / parts)} (${whole.toFixed(1)} s against ${parts.toFixed(1)} s)`,
+			`- [info] sending the parts against the same parts as a bare R2 multipart: ${exact(
+				ratio(
+					sessionFig.app.map((r) => r.partsSeconds),
+					sessionFig.base.map((r) => r.partsSeconds),
+				),
+			)} of its time (the parts are hashed on the way)`,
+		);
+		const s = memory.session;
+		if (s?.app?.length && memory.small?.app?.length) {
+			const rise = (key) => median(memory[key].app.map((x) => x.peak - x.before));
+			const r = rise("session");
+			const u = rise("small");
+			sessionTargets.push(
+				`- [${r <= u + MEMORY_SLACK ? "met" : "MISSED"}] memory flat: workerd peak rise ${mib(r)} during the ${size} session, ${mib(u)} during the ${formatBytes(small.size)} upload (met within ${mib(MEMORY_SLACK)})`,
+			);
+		}
+	}
+	if (cliFig) {
+		const t = ratio(
+			cliFig.app.map((r) => r.seconds),
+			cliFig.base.map((r) => r.seconds),
+		);
+		sessionTargets.push(
+			`- [${verdict(t <= 1.25, t)}] glance-edge upload of ${formatBytes(cliFig.size)} ≤ 1.25× one bare R2 put's time: ${exact(t)}`,
+		);
+	}
+	if (sessionTargets.length > 0) {
+		out.push(
+			"Targets (issue 18, sessions and the CLI, ratios from this run):",
+			...sessionTargets,
 			"",
 		);
 	}

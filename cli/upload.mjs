@@ -1,7 +1,7 @@
 // @ts-check
-// `glance-edge upload`: hash the file, register the image, upload it in parts through an upload
-// session (parallel, retried, resumable), complete, wait for the server's verification and
-// check its digests against ours.
+// `glance-edge upload`: register the image, upload the file in parts through an upload session
+// (parallel, retried, resumable) while hashing it locally, complete with our digests, wait for
+// the server's verification and check its digests against ours.
 
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -143,25 +143,28 @@ export async function upload(opts, { client, ui }) {
 		}
 	}
 
-	/** @type {FileDigests} */
-	let digests;
-	if (saved?.md5 && saved?.sha512) {
-		digests = { md5: saved.md5, sha512: saved.sha512 };
-	} else {
-		const meter = ui.progress("hashing", size);
-		const d = await digestFile(file, { onBytes: (n) => meter.add(n) });
-		meter.stop();
-		const result = d.digest();
-		if (result.bytes !== size) throw usageError(`${file} changed while it was being read`);
-		digests = { md5: result.md5, sha512: result.sha512 };
-	}
+	// The file is hashed while its parts are sent (a second sequential read, from the page cache
+	// mostly), not before: the upload does not wait for a pass over the whole file. A resumed
+	// upload whose state file has the digests does not hash again.
+	/** @type {FileDigests | null} */
+	let digests = saved?.md5 && saved?.sha512 ? { md5: saved.md5, sha512: saved.sha512 } : null;
+	/** @type {Promise<FileDigests>} */
+	const hashing = digests
+		? Promise.resolve(digests)
+		: digestFile(file).then((d) => {
+				const result = d.digest();
+				if (result.bytes !== size) throw usageError(`${file} changed while it was being read`);
+				return { md5: result.md5, sha512: result.sha512 };
+			});
+	// Failures surface where the digests are awaited; until then they must not go unhandled.
+	hashing.catch(() => {});
 
 	let imageId = opts.id ?? saved?.image_id ?? null;
 	/** @type {Origin} */
 	let origin = opts.id ? "id" : imageId ? "state" : "new";
 	if (origin === "state") ui.note(`resuming the upload of image ${imageId}`);
 	const saveState = (/** @type {string} */ id) =>
-		state.write({ ...fileKey, image_id: id, ...digests });
+		state.write({ ...fileKey, image_id: id, ...(digests ?? {}) });
 
 	const started = Date.now();
 	/** Bytes sent and seconds spent sending them, in this run. */
@@ -213,17 +216,23 @@ export async function upload(opts, { client, ui }) {
 				sent.seconds += summary.seconds;
 			}
 			await checkUnchanged(file, stat);
-			const incomplete = await complete(client, imageId);
+			const ours = await hashing;
+			digests = ours;
+			// Kept for a re-run, which then declares them when it resumes.
+			await saveState(imageId);
+			checkSession(session, imageId, size, ours);
+			const incomplete = await complete(client, imageId, ours);
 			if (!incomplete) break;
 			// 400 from complete: the server misses parts; send them and complete again.
 			if (round >= 2) {
 				throw refused(`the server keeps refusing to complete the upload of image ${imageId}`);
 			}
 			ui.note(`the server misses ${missingParts(incomplete).length} part(s); sending them again`);
-			session = checkSession(incomplete, imageId, size, digests);
+			session = checkSession(incomplete, imageId, size, ours);
 		}
 	}
 
+	const local = digests ?? (await hashing);
 	const image =
 		"active" in outcome
 			? outcome.active
@@ -235,7 +244,7 @@ export async function upload(opts, { client, ui }) {
 			image,
 		});
 	}
-	const problems = compareDigests(image, size, digests);
+	const problems = compareDigests(image, size, local);
 	if (problems.length > 0) {
 		await state.remove();
 		throw verifyFailed(`image ${imageId} does not match ${file}: ${problems.join("; ")}`, {
@@ -332,7 +341,7 @@ function sessionOf(body, what) {
  * @param {string} id
  * @param {Origin} origin
  * @param {number} size
- * @param {FileDigests} digests
+ * @param {FileDigests | null} digests null while the file is still being hashed
  * @returns {Promise<Obtained>}
  */
 async function obtainSession(client, id, origin, size, digests) {
@@ -344,7 +353,7 @@ async function obtainSession(client, id, origin, size, digests) {
 		const what = `opening an upload session for image ${id}`;
 		const res = await client.call("POST", sessionPath(id), {
 			what,
-			json: { size, checksum: digests.md5, os_hash_value: digests.sha512 },
+			json: digests ? { size, checksum: digests.md5, os_hash_value: digests.sha512 } : { size },
 		});
 		if (res.ok) return resumable(sessionOf(await res.json(), what), id, size, digests);
 		if (res.status !== 409 && res.status !== 404) throw await client.failure(what, res);
@@ -376,7 +385,7 @@ async function obtainSession(client, id, origin, size, digests) {
  * @param {Session} session
  * @param {string} id
  * @param {number} size
- * @param {FileDigests} digests
+ * @param {FileDigests | null} digests
  * @returns {Obtained}
  */
 function resumable(session, id, size, digests) {
@@ -386,17 +395,18 @@ function resumable(session, id, size, digests) {
 }
 
 /**
- * Refuses a session that was opened for other data (another size or other digests).
+ * Refuses a session that was opened for other data (another size or other digests; the digests
+ * are compared once they are known).
  * @param {Session} session
  * @param {string} id
  * @param {number} size
- * @param {FileDigests} digests
+ * @param {FileDigests | null} digests
  */
 function checkSession(session, id, size, digests) {
 	const other =
 		session.size !== size ||
-		(session.checksum && session.checksum !== digests.md5) ||
-		(session.os_hash_value && session.os_hash_value !== digests.sha512);
+		(digests && session.checksum && session.checksum !== digests.md5) ||
+		(digests && session.os_hash_value && session.os_hash_value !== digests.sha512);
 	if (other) {
 		throw refused(
 			`image ${id} has an upload session open for other data (${session.size} bytes` +
@@ -464,18 +474,43 @@ export async function uploadParts(client, ui, { id, file, session, missing, para
 	}
 	const stop = new AbortController();
 	const queue = [...missing];
+	// The server hashes the parts in order as they arrive, a part continuing its predecessor's
+	// digests: so each part's request starts once the part before it (in this run) has all its
+	// bytes sent, and waits there only for the predecessor's answer. Up to `parallel` requests
+	// are open; their answers overlap the next part's bytes.
+	/** @type {Map<number, {promise: Promise<void>, resolve: () => void}>} */
+	const bodiesSent = new Map(missing.map((n) => [n, signalled()]));
+	const sentBefore = (/** @type {number} */ n) => {
+		const i = missing.indexOf(n);
+		return i > 0 ? bodiesSent.get(missing[i - 1])?.promise : undefined;
+	};
 	let failure = /** @type {unknown} */ (null);
 	const worker = async () => {
 		while (!failure) {
 			const n = queue.shift();
 			if (n === undefined) break;
+			const sent = bodiesSent.get(n);
 			try {
-				await uploadPart(client, { id, file, session, n, meter, signal: stop.signal, base });
+				await sentBefore(n);
+				if (failure) break;
+				await uploadPart(client, {
+					id,
+					file,
+					session,
+					n,
+					meter,
+					signal: stop.signal,
+					base,
+					onBodySent: () => sent?.resolve(),
+				});
 			} catch (err) {
 				if (!failure) {
 					failure = err;
 					stop.abort();
 				}
+			} finally {
+				// A part that failed must not hold the ones after it back.
+				sent?.resolve();
 			}
 		}
 	};
@@ -486,6 +521,16 @@ export async function uploadParts(client, ui, { id, file, session, missing, para
 	return summary;
 }
 
+/** A promise with its resolve function (Promise.withResolvers needs Node 22). */
+function signalled() {
+	/** @type {() => void} */
+	let resolve = () => {};
+	const promise = new Promise((done) => {
+		resolve = () => done(undefined);
+	});
+	return { promise, resolve };
+}
+
 /** Statuses worth retrying for a part: the usual ones plus 409 (part busy / session locked). */
 function isRetryablePartStatus(/** @type {number} */ status) {
 	return isRetryableStatus(status) || status === 409;
@@ -494,9 +539,10 @@ function isRetryablePartStatus(/** @type {number} */ status) {
 /**
  * @param {Client} client
  * @param {{id: string, file: string, session: Session, n: number,
- *   meter: import("./ui.mjs").Meter, signal: AbortSignal, base?: string}} part
+ *   meter: import("./ui.mjs").Meter, signal: AbortSignal, base?: string,
+ *   onBodySent?: () => void}} part
  */
-async function uploadPart(client, { id, file, session, n, meter, signal, base }) {
+async function uploadPart(client, { id, file, session, n, meter, signal, base, onBodySent }) {
 	const { start, end } = partRange(session, n);
 	const length = end - start;
 	const path = `${base ?? sessionPath(id)}/parts/${n}`;
@@ -533,6 +579,7 @@ async function uploadPart(client, { id, file, session, n, meter, signal, base })
 			}
 			bodyDone = true;
 			lastActivity = Date.now();
+			onBodySent?.();
 		}
 		let res;
 		try {
@@ -579,14 +626,19 @@ async function uploadPart(client, { id, file, session, n, meter, signal, base })
 }
 
 /**
- * POST …/complete. Null when the server took it (or already had: a retried complete whose
- * first attempt got through); on 400 with parts missing, the session listing what it has.
+ * POST …/complete with our digests, which the server checks the data against. Null when the
+ * server took it (or already had: a retried complete whose first attempt got through); on 400
+ * with parts missing, the session listing what it has.
  * @param {Client} client
  * @param {string} id
+ * @param {FileDigests} digests
  */
-async function complete(client, id) {
+async function complete(client, id, digests) {
 	const what = `completing the upload of image ${id}`;
-	const res = await client.call("POST", `${sessionPath(id)}/complete`, { what });
+	const res = await client.call("POST", `${sessionPath(id)}/complete`, {
+		what,
+		json: { checksum: digests.md5, os_hash_value: digests.sha512 },
+	});
 	if (res.ok) {
 		await drain(res);
 		return null;

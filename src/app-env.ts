@@ -22,7 +22,7 @@ export interface AppVariables {
 	images: ImageRepository;
 	members: MemberRepository;
 	sessions: SessionRepository;
-	enqueueVerification: (imageId: string) => Promise<void>;
+	enqueueVerification: (imageId: string, options?: { delaySeconds?: number }) => Promise<void>;
 	blobs: BlobStore;
 }
 

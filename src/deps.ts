@@ -19,8 +19,10 @@ export interface AppDeps {
 	imageRepository: (env: Env) => ImageRepository;
 	memberRepository: (env: Env) => MemberRepository;
 	sessionRepository: (env: Env) => SessionRepository;
-	/** Hands a completed upload session to the background verifier. */
-	enqueueVerification: (env: Env) => (imageId: string) => Promise<void>;
+	/** Hands a completed upload session to the background verifier, now or after a delay. */
+	enqueueVerification: (
+		env: Env,
+	) => (imageId: string, options?: { delaySeconds?: number }) => Promise<void>;
 	blobStore: (env: Env) => BlobStore;
 	/** What GET /healthz calls to reach D1 and R2. */
 	healthProbes: (env: Env) => HealthProbes;
@@ -46,9 +48,9 @@ export const defaultDeps: AppDeps = {
 	imageRepository: (env) => new D1ImageRepository(env.DB),
 	memberRepository: (env) => new D1MemberRepository(env.DB),
 	sessionRepository: (env) => new D1SessionRepository(env.DB),
-	enqueueVerification: (env) => async (imageId) => {
+	enqueueVerification: (env) => async (imageId, options) => {
 		if (!env.VERIFY_QUEUE) throw misconfigured("the VERIFY_QUEUE binding is missing.");
-		await env.VERIFY_QUEUE.send({ image_id: imageId });
+		await env.VERIFY_QUEUE.send({ image_id: imageId }, options);
 	},
 	blobStore: (env) => new R2BlobStore(env.IMAGES),
 	healthProbes: bindingProbes,

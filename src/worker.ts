@@ -17,6 +17,7 @@ export function createWorker(overrides: Partial<AppDeps> = {}) {
 		sessions: deps.sessionRepository(env),
 		blobs: deps.blobStore(env),
 		config: loadConfig(env),
+		enqueueVerification: deps.enqueueVerification(env),
 	});
 
 	return {
@@ -27,6 +28,10 @@ export function createWorker(overrides: Partial<AppDeps> = {}) {
 			for (const message of batch.messages) {
 				try {
 					const outcome = await verifyUploadedImage(background, message.body.image_id);
+					// A large image is hashed over several deliveries, each within the CPU limit.
+					if (outcome === "continuing") {
+						await background.enqueueVerification(message.body.image_id);
+					}
 					console.log(
 						JSON.stringify({
 							level: "info",

@@ -12,6 +12,9 @@
 //   PUT  /floor/drain     read the body as glance-edge does and drop it   (the floors' zero)
 //   PUT  /floor/sha512    the same, through SHA-512                       (known-length floor)
 //   PUT  /floor/md5+sha512  the same, through MD5 and SHA-512             (unknown-length floor)
+//   POST /multipart/:key  start an R2 multipart upload              (vs opening an upload session)
+//   PUT  /multipart/:key/:n?uploadId=  stream a part into it       (vs a session's part)
+//   POST /multipart/:key/complete?uploadId=  assemble the parts    (vs completing the session)
 
 const INSERT = `INSERT INTO images (id, name, status, size, disk_format, container_format, owner,
 	object_key, revision, created_at, updated_at) VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`;
@@ -107,6 +110,23 @@ async function floor(kind, request) {
 	return Response.json({ size, digests: hex }, { status: 201 });
 }
 
+async function multipart(env, request, url, key, step) {
+	if (!step && request.method === "POST") {
+		const upload = await env.IMAGES.createMultipartUpload(key);
+		return Response.json({ uploadId: upload.uploadId }, { status: 201 });
+	}
+	const upload = env.IMAGES.resumeMultipartUpload(key, url.searchParams.get("uploadId") ?? "");
+	if (step === "complete" && request.method === "POST") {
+		const object = await upload.complete(await request.json());
+		return Response.json({ size: object.size }, { status: 201 });
+	}
+	if (step && request.method === "PUT" && request.body) {
+		const part = await upload.uploadPart(Number(step), request.body);
+		return Response.json(part);
+	}
+	return new Response("not found", { status: 404 });
+}
+
 export default {
 	async fetch(request, env) {
 		const url = new URL(request.url);
@@ -120,6 +140,9 @@ export default {
 		if (resource === "list" && method === "GET") return selectPage(env, url);
 		if (resource === "floor" && key && method === "PUT")
 			return floor(decodeURIComponent(key), request);
+		if (resource === "multipart" && key) {
+			return multipart(env, request, url, key, url.pathname.split("/")[3]);
+		}
 		if (resource === "objects" && key) {
 			if (method === "PUT") return putObject(env, key, request);
 			if (method === "GET") return getObject(env, key);

@@ -316,6 +316,8 @@ export const SESSION_MESSAGES = {
 	imageTakesNoParts: (id: string, status: string) =>
 		`Image ${id} is ${status}: its upload session no longer takes parts.`,
 	expired: "The upload session expired before it was completed.",
+	digestDeclared: (field: string, opened: string, given: string) =>
+		`The session was opened with ${field} ${opened}, but completing it declares ${given}.`,
 	stale: "The upload stopped making progress and was abandoned.",
 } as const;
 

@@ -49,6 +49,7 @@ const SELECT_PROPERTIES =
 const IF_REVISION = "EXISTS (SELECT 1 FROM images WHERE id = ?1 AND revision = ?2)";
 /** Closing a session with its image's transition: the multipart's id comes back to be aborted. */
 const DELETE_PARTS = `DELETE FROM upload_parts WHERE image_id = ?1 AND ${IF_REVISION}`;
+const DELETE_ARRIVALS = `DELETE FROM upload_part_arrivals WHERE image_id = ?1 AND ${IF_REVISION}`;
 const DELETE_SESSION = `DELETE FROM upload_sessions WHERE image_id = ?1 AND ${IF_REVISION} RETURNING upload_id`;
 const HAS_SESSION = "EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1)";
 
@@ -300,6 +301,7 @@ export class D1ImageRepository implements ImageRepository {
 			? [
 					this.db.prepare(DELETE_PARTS).bind(id, revision),
 					this.db.prepare(DELETE_SESSION).bind(id, revision),
+					this.db.prepare(DELETE_ARRIVALS).bind(id, revision),
 				]
 			: [];
 		const { image, results } = await this.applyAndRead(id, [...statements, ...closing]);

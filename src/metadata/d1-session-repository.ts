@@ -8,7 +8,15 @@ import {
 	TAKING_PARTS,
 } from "../domain/lifecycle";
 import { withinQuota } from "./quota-sql";
-import type { SessionRepository, StoredPart, UploadSession } from "./session-repository";
+import type {
+	HashProgress,
+	PartHash,
+	PartRecord,
+	Predecessor,
+	SessionRepository,
+	StoredPart,
+	UploadSession,
+} from "./session-repository";
 import { statusList } from "./status-sql";
 
 /**
@@ -30,6 +38,9 @@ const SESSION_COLUMNS = [
 	"created_at",
 	"expires_at",
 ] as const;
+
+const SESSION_IS_OPEN =
+	"EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1 AND state = 'open')";
 
 export class D1SessionRepository implements SessionRepository {
 	constructor(private readonly db: D1Database) {}
@@ -79,33 +90,121 @@ export class D1SessionRepository implements SessionRepository {
 
 	async find(imageId: string): Promise<UploadSession | null> {
 		return this.db
-			.prepare("SELECT * FROM upload_sessions WHERE image_id = ?1")
+			.prepare(`SELECT ${SESSION_COLUMNS.join(", ")} FROM upload_sessions WHERE image_id = ?1`)
 			.bind(imageId)
 			.first<UploadSession>();
 	}
 
-	async parts(imageId: string): Promise<StoredPart[]> {
+	async parts(imageId: string): Promise<PartRecord[]> {
 		const { results } = await this.db
 			.prepare(
-				"SELECT part_number, size, etag FROM upload_parts WHERE image_id = ?1 ORDER BY part_number",
+				`SELECT part_number, size, etag, hash_token, hash_state IS NOT NULL AS hashed
+				 FROM upload_parts WHERE image_id = ?1 ORDER BY part_number`,
 			)
 			.bind(imageId)
-			.all<StoredPart>();
-		return results;
+			.all<Omit<PartRecord, "hashed"> & { hashed: number }>();
+		return results.map((row) => ({ ...row, hashed: row.hashed === 1 }));
 	}
 
-	async savePart(imageId: string, part: StoredPart, expiresAt: string): Promise<boolean> {
+	async arrive(imageId: string, n: number): Promise<string> {
+		const token = crypto.randomUUID();
+		await this.db
+			.prepare(
+				`INSERT INTO upload_part_arrivals (image_id, part_number, token, started_at)
+				 SELECT ?1, ?2, ?3, ?4 WHERE ${SESSION_IS_OPEN}
+				 ON CONFLICT (image_id, part_number) DO UPDATE SET
+					token = excluded.token, started_at = excluded.started_at`,
+			)
+			.bind(imageId, n, token, glanceTimestamp())
+			.run();
+		return token;
+	}
+
+	async leave(imageId: string, n: number, token: string): Promise<void> {
+		await this.db
+			.prepare(
+				"DELETE FROM upload_part_arrivals WHERE image_id = ?1 AND part_number = ?2 AND token = ?3",
+			)
+			.bind(imageId, n, token)
+			.run();
+	}
+
+	async predecessor(imageId: string, n: number): Promise<Predecessor> {
+		const row = await this.db
+			.prepare(
+				`SELECT ${SESSION_IS_OPEN} AS open,
+					p.part_number IS NOT NULL AS stored, p.hash_state, p.hash_token,
+					a.started_at AS arriving_since
+				 FROM (SELECT ?1 AS image_id, ?2 AS part_number) k
+				 LEFT JOIN upload_parts p ON p.image_id = k.image_id AND p.part_number = k.part_number
+				 LEFT JOIN upload_part_arrivals a
+					ON a.image_id = k.image_id AND a.part_number = k.part_number`,
+			)
+			.bind(imageId, n - 1)
+			.first<{
+				open: number;
+				stored: number;
+				hash_state: string | null;
+				hash_token: string | null;
+				arriving_since: string | null;
+			}>();
+		return {
+			open: row?.open === 1,
+			stored: row?.stored === 1,
+			hashState: row?.hash_state ?? null,
+			hashToken: row?.hash_token ?? null,
+			arrivingSince: row?.arriving_since ?? null,
+		};
+	}
+
+	async savePart(
+		imageId: string,
+		part: StoredPart,
+		expiresAt: string,
+		hash: PartHash | null,
+		arrival: string,
+	): Promise<boolean> {
+		const token = crypto.randomUUID();
 		const [saved] = await this.db.batch([
+			// The state counts only if it continued the predecessor as it still is.
 			this.db
 				.prepare(
-					`INSERT INTO upload_parts (image_id, part_number, size, etag, uploaded_at)
-				 SELECT ?1, ?2, ?3, ?4, ?5
-				 WHERE EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1 AND state = 'open')
-				 AND ${IMAGE_TAKES_PARTS}
+					`INSERT INTO upload_parts
+						(image_id, part_number, size, etag, uploaded_at, hash_state, hash_token)
+				 SELECT ?1, ?2, ?3, ?4, ?5,
+					CASE WHEN ?6 IS NOT NULL AND ((?2 = 1 AND ?7 IS NULL) OR EXISTS (
+						SELECT 1 FROM upload_parts WHERE image_id = ?1 AND part_number = ?2 - 1
+						AND hash_token = ?7 AND hash_state IS NOT NULL)) THEN ?6 END,
+					?8
+				 WHERE ${SESSION_IS_OPEN} AND ${IMAGE_TAKES_PARTS}
 				 ON CONFLICT (image_id, part_number) DO UPDATE SET
-					size = excluded.size, etag = excluded.etag, uploaded_at = excluded.uploaded_at`,
+					size = excluded.size, etag = excluded.etag, uploaded_at = excluded.uploaded_at,
+					hash_state = excluded.hash_state, hash_token = excluded.hash_token`,
 				)
-				.bind(imageId, part.part_number, part.size, part.etag, glanceTimestamp()),
+				.bind(
+					imageId,
+					part.part_number,
+					part.size,
+					part.etag,
+					glanceTimestamp(),
+					hash?.state ?? null,
+					hash?.after ?? null,
+					token,
+				),
+			// Later parts hashed through this part's earlier bytes leave the chain.
+			this.db
+				.prepare(
+					`UPDATE upload_parts SET hash_state = NULL
+					 WHERE image_id = ?1 AND part_number > ?2 AND hash_state IS NOT NULL
+					 AND EXISTS (SELECT 1 FROM upload_parts
+						WHERE image_id = ?1 AND part_number = ?2 AND hash_token = ?3)`,
+				)
+				.bind(imageId, part.part_number, token),
+			this.db
+				.prepare(
+					"DELETE FROM upload_part_arrivals WHERE image_id = ?1 AND part_number = ?2 AND token = ?3",
+				)
+				.bind(imageId, part.part_number, arrival),
 			this.db
 				.prepare(
 					"UPDATE upload_sessions SET expires_at = ?2 WHERE image_id = ?1 AND state = 'open'",
@@ -115,7 +214,12 @@ export class D1SessionRepository implements SessionRepository {
 		return saved.meta.changes > 0;
 	}
 
-	async markCompleted(imageId: string, purpose: SessionPurpose = "upload"): Promise<string | null> {
+	async markCompleted(
+		imageId: string,
+		chain: { partNumber: number; token: string; bytes: number } | null,
+		declared: { checksum?: string; os_hash_value?: string } = {},
+		purpose: SessionPurpose = "upload",
+	): Promise<string | null> {
 		const transition = LIFECYCLE[SESSION_PURPOSES[purpose].complete];
 		const now = glanceTimestamp();
 		const revision = crypto.randomUUID();
@@ -128,19 +232,58 @@ export class D1SessionRepository implements SessionRepository {
 					 AND EXISTS (SELECT 1 FROM upload_sessions WHERE image_id = ?1 AND state = 'open')`,
 				)
 				.bind(imageId, now, revision),
+			// The chain's state, if its last part is still the one completion read.
 			this.db
 				.prepare(
-					`UPDATE upload_sessions SET state = 'verifying' WHERE image_id = ?1 AND state = 'open'
+					`UPDATE upload_sessions SET state = 'verifying',
+						checksum = COALESCE(checksum, ?6), os_hash_value = COALESCE(os_hash_value, ?7),
+						hash_state = (SELECT hash_state FROM upload_parts
+							WHERE image_id = ?1 AND part_number = ?3 AND hash_token = ?4),
+						hashed_bytes = CASE WHEN EXISTS (SELECT 1 FROM upload_parts
+							WHERE image_id = ?1 AND part_number = ?3 AND hash_token = ?4
+							AND hash_state IS NOT NULL) THEN ?5 ELSE 0 END
+					 WHERE image_id = ?1 AND state = 'open'
 					 AND EXISTS (SELECT 1 FROM images WHERE id = ?1 AND revision = ?2)`,
 				)
-				.bind(imageId, revision),
+				.bind(
+					imageId,
+					revision,
+					chain?.partNumber ?? 0,
+					chain?.token ?? null,
+					chain?.bytes ?? 0,
+					declared.checksum ?? null,
+					declared.os_hash_value ?? null,
+				),
+			this.db.prepare("DELETE FROM upload_part_arrivals WHERE image_id = ?1").bind(imageId),
 		]);
 		return image.meta.changes > 0 ? now : null;
 	}
 
+	async progress(imageId: string): Promise<HashProgress | null> {
+		const row = await this.db
+			.prepare(
+				"SELECT hashed_bytes, hash_state FROM upload_sessions WHERE image_id = ?1 AND state = 'verifying'",
+			)
+			.bind(imageId)
+			.first<{ hashed_bytes: number; hash_state: string | null }>();
+		return row ? { bytes: row.hashed_bytes, state: row.hash_state } : null;
+	}
+
+	async advance(imageId: string, from: number, to: number, state: string): Promise<boolean> {
+		const { meta } = await this.db
+			.prepare(
+				`UPDATE upload_sessions SET hashed_bytes = ?3, hash_state = ?4
+				 WHERE image_id = ?1 AND state = 'verifying' AND hashed_bytes = ?2`,
+			)
+			.bind(imageId, from, to, state)
+			.run();
+		return meta.changes > 0;
+	}
+
 	async close(imageId: string): Promise<string | null> {
-		const [, closed] = await this.db.batch<{ upload_id: string }>([
+		const [, , closed] = await this.db.batch<{ upload_id: string }>([
 			this.db.prepare("DELETE FROM upload_parts WHERE image_id = ?1").bind(imageId),
+			this.db.prepare("DELETE FROM upload_part_arrivals WHERE image_id = ?1").bind(imageId),
 			this.db
 				.prepare("DELETE FROM upload_sessions WHERE image_id = ?1 RETURNING upload_id")
 				.bind(imageId),

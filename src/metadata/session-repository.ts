@@ -19,6 +19,47 @@ export interface StoredPart {
 	etag: string;
 }
 
+/** A stored part as completion sees it: whether it is in the chain of hashed parts. */
+export interface PartRecord extends StoredPart {
+	/** Its digests' state covers parts 1..n (it was hashed in order, and nothing before changed). */
+	hashed: boolean;
+	/** Changes with every write of the part. */
+	hash_token: string | null;
+}
+
+/** What a part about to be stored knows of its predecessor. */
+export interface Predecessor {
+	/** The session is still open. */
+	open: boolean;
+	/** The predecessor is stored. */
+	stored: boolean;
+	/** Its saved digests' state (parts 1..n-1), when it is in the chain; with its token. */
+	hashState: string | null;
+	hashToken: string | null;
+	/** When a request storing it started, if one is under way. */
+	arrivingSince: string | null;
+}
+
+/** How a stored part continues the digests: the state after it, and the predecessor read. */
+export interface PartHash {
+	state: string;
+	/** The predecessor's token the state continued from; null for part 1. */
+	after: string | null;
+}
+
+/** The digests of a completed session so far: `state` covers the first `bytes` bytes. */
+/** The last part of the run 1..c hashed in order, and the bytes that run covers. */
+export interface HashChainEnd {
+	partNumber: number;
+	token: string;
+	bytes: number;
+}
+
+export interface HashProgress {
+	bytes: number;
+	state: string | null;
+}
+
 /**
  * Upload sessions in D1 (one per image at most). Opening reserves the whole size against the
  * owner's storage quota; every change is guarded so a session can't be both completed and
@@ -37,17 +78,43 @@ export interface SessionRepository {
 		purpose?: SessionPurpose,
 	): Promise<"opened" | "exists" | "quota" | "conflict">;
 	find(imageId: string): Promise<UploadSession | null>;
-	parts(imageId: string): Promise<StoredPart[]>;
+	parts(imageId: string): Promise<PartRecord[]>;
+	/** Marks part `n` as being received (replacing an earlier mark); the mark's token. */
+	arrive(imageId: string, n: number): Promise<string>;
+	/** Removes the mark, if it is still the one `token` names. */
+	leave(imageId: string, n: number, token: string): Promise<void>;
+	/** What part `n` needs to know of part `n - 1` to continue the digests. */
+	predecessor(imageId: string, n: number): Promise<Predecessor>;
 	/**
-	 * Records a part and moves the session's deadline; false when the session is no longer open
-	 * or its image can no longer take data.
+	 * Records a part, clears its arrival mark and moves the session's deadline, in one batch.
+	 * With `hash`, the part joins the chain only if the predecessor still carries `hash.after`
+	 * (else it is stored unhashed); every later part leaves the chain, since its state went
+	 * through the part's earlier bytes. False when the session is no longer open or its image
+	 * can no longer take data.
 	 */
-	savePart(imageId: string, part: StoredPart, expiresAt: string): Promise<boolean>;
+	savePart(
+		imageId: string,
+		part: StoredPart,
+		expiresAt: string,
+		hash: PartHash | null,
+		arrival: string,
+	): Promise<boolean>;
 	/**
 	 * The purpose's completion (a v1 upload: queued → saving) and open → verifying together,
-	 * starting a new attempt; its `upload_started_at`, or null when either guard failed.
+	 * starting a new attempt, taking the digests' state of the chain's last part (`chain`, if it
+	 * still carries that token) as the session's progress, and the digests `declared` now where
+	 * the session declared none; its `upload_started_at`, or null when either guard failed.
 	 */
-	markCompleted(imageId: string, purpose?: SessionPurpose): Promise<string | null>;
+	markCompleted(
+		imageId: string,
+		chain: HashChainEnd | null,
+		declared?: { checksum?: string; os_hash_value?: string },
+		purpose?: SessionPurpose,
+	): Promise<string | null>;
+	/** The digests' progress of a session being verified; null when none is. */
+	progress(imageId: string): Promise<HashProgress | null>;
+	/** Moves the progress from `from` bytes on to `to`; false when another verifier moved it. */
+	advance(imageId: string, from: number, to: number, state: string): Promise<boolean>;
 	/**
 	 * Removes the session and its parts, releasing the reservation unless the image is saving;
 	 * the id of the multipart upload it held (for the caller to abort), null when there was none.

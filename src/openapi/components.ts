@@ -17,7 +17,7 @@ import {
 	UploadSessionSchema,
 	VersionsSchema,
 } from "../schemas/responses";
-import { OpenSessionSchema } from "../schemas/upload-session";
+import { CompleteSessionSchema, OpenSessionSchema } from "../schemas/upload-session";
 import { jsonSchemaOf } from "./json-schema";
 import type { Json } from "./types";
 
@@ -37,6 +37,7 @@ export const SCHEMAS = {
 	SharedImages: SharedImagesSchema,
 	Health: HealthSchema,
 	OpenUploadSession: OpenSessionSchema,
+	CompleteUploadSession: CompleteSessionSchema,
 	UploadSession: UploadSessionSchema,
 	UploadedPart: UploadedPartSchema,
 } satisfies Record<string, v.GenericSchema>;

@@ -1,13 +1,14 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
+import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
 import { methodNotAllowed } from "../http/errors";
 import { imageDataOf } from "../http/image-data";
-import { mediaType } from "../http/json-body";
-import { validJson } from "../http/validate";
+import { mediaType, readOptionalJsonBody } from "../http/json-body";
+import { parseOrThrow, validJson } from "../http/validate";
 import { errors, IMAGE_ID_PARAMETER, jsonContent, requestIdHeader } from "../openapi/components";
 import { describe } from "../openapi/describe";
-import { OpenSessionSchema } from "../schemas/upload-session";
+import { CompleteSessionSchema, OpenSessionSchema } from "../schemas/upload-session";
 import {
 	abortSession,
 	completeSession,
@@ -118,14 +119,18 @@ const uploadPartDoc = describe({
 
 const completeUploadSessionDoc = describe({
 	operationId: "completeUploadSession",
-	summary: "Assemble the parts; verification runs in the background",
+	summary: "Assemble the parts and verify them",
 	description:
-		"Every part must be stored (400 lists the missing ones). The image becomes `saving`; poll HEAD until it is `active` (or `killed`, with the reason, if size, checksums or content checks fail).",
+		"Every part must be stored (400 lists the missing ones). Parts are hashed as they arrive, so when they were sent in order the image is verified by this request and answered `active` (or `killed`, with the reason, if size, checksums or content checks fail); otherwise it is `saving` while the rest is hashed in the background: poll HEAD. The optional body declares digests the data must have (for a client that hashed its file while sending it).",
 	tags: ["upload sessions"],
 	parameters: [IMAGE_ID_PARAMETER],
+	requestBody: {
+		required: false,
+		content: jsonContent("CompleteUploadSession"),
+	},
 	responses: {
 		"202": {
-			description: "Assembled; being verified.",
+			description: "Assembled; verified (`active` or `killed`) or being verified (`saving`).",
 			headers: requestIdHeader,
 			content: jsonContent("ImageEnvelope"),
 		},
@@ -168,9 +173,11 @@ export function uploadSessionRoutes() {
 		throw methodNotAllowed(["PUT"]);
 	});
 
-	app.post(`${base}/complete`, completeUploadSessionDoc, async (c) =>
-		imageJson(c, await completeSession(c.var, c.req.param("id")), 202),
-	);
+	app.post(`${base}/complete`, completeUploadSessionDoc, async (c) => {
+		const body = await readOptionalJsonBody(c.req.raw, MAX_JSON_BODY_BYTES);
+		const declared = body === undefined ? {} : parseOrThrow(CompleteSessionSchema, body);
+		return imageJson(c, await completeSession(c.var, c.req.param("id"), declared), 202);
+	});
 	app.all(`${base}/complete`, () => {
 		throw methodNotAllowed(["POST"]);
 	});

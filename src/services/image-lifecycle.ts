@@ -3,7 +3,11 @@ import { glanceTimestamp, type StoredImage } from "../domain/image";
 import { isDead, type TransitionName } from "../domain/lifecycle";
 import { conflict, type Refusal, tooLarge } from "../domain/refusal";
 import type { ImageRepository, Transitioned } from "../metadata/image-repository";
-import type { SessionRepository, UploadSession } from "../metadata/session-repository";
+import type {
+	HashChainEnd,
+	SessionRepository,
+	UploadSession,
+} from "../metadata/session-repository";
 import type { BlobStore } from "../storage/blob-store";
 import type { StreamedBytes } from "../storage/stream-to-store";
 
@@ -145,11 +149,12 @@ export class ImageLifecycle {
 
 	/**
 	 * Every part of a staging session is stored: the session takes no more parts and a new
-	 * attempt starts; its stamp, or null when the guard did not hold. `staged` records the size
-	 * once the store has assembled the parts.
+	 * attempt starts, keeping the digests' state of the parts hashed in order (`chain`) for the
+	 * import's verifier; its stamp, or null when the guard did not hold. `staged` records the
+	 * size once the store has assembled the parts.
 	 */
-	completeStaging(image: StoredImage): Promise<string | null> {
-		return this.deps.sessions.markCompleted(image.id, "stage");
+	completeStaging(image: StoredImage, chain: HashChainEnd | null): Promise<string | null> {
+		return this.deps.sessions.markCompleted(image.id, chain, {}, "stage");
 	}
 
 	/**

@@ -11,6 +11,7 @@ import { ImageLifecycle } from "./image-lifecycle";
 import { findVisibleImage } from "./image-lookup";
 import { requireOwnerV2 } from "./image-patch";
 import type { ImageData } from "./image-upload";
+import { chainEnd } from "./session-digests";
 import { type SessionDeps, type SessionView, sessionView, uploadPart } from "./upload-sessions";
 
 /*
@@ -137,7 +138,7 @@ export async function completeStagingSession(
 	);
 	if (missing.length > 0) throw invalid(SESSION_MESSAGES.missingParts(missing));
 	const lifecycle = new ImageLifecycle(deps);
-	const attempt = await lifecycle.completeStaging(image);
+	const attempt = await lifecycle.completeStaging(image, chainEnd(session, parts));
 	if (attempt === null) throw conflict(SESSION_MESSAGES.closed);
 	const completing = { ...image, upload_started_at: attempt };
 	try {

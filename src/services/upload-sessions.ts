@@ -14,17 +14,31 @@ import {
 } from "../domain/upload-geometry";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
 import type { StoredPart, UploadSession } from "../metadata/session-repository";
-import { PartLengthError, storePart } from "../storage/stream-to-store";
+import { storeHashedPart } from "../storage/hashed-parts";
+import { ClientDisconnectedError, PartLengthError, storePart } from "../storage/stream-to-store";
 import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
 import { findVisibleImage } from "./image-lookup";
 import type { ImageData } from "./image-upload";
+import { chainEnd, chainStart } from "./session-digests";
+import { verifyUploadedImage } from "./verify-upload";
 
 export interface SessionDeps extends LifecycleDeps {
 	config: Config;
 	identity: Identity;
-	/** Hands a completed upload to the background verifier. */
-	enqueueVerification: (imageId: string) => Promise<void>;
+	/** Hands a completed upload to the background verifier, now or after `delaySeconds`. */
+	enqueueVerification: (imageId: string, options?: { delaySeconds?: number }) => Promise<void>;
 }
+
+/**
+ * What completion hashes itself of the bytes the parts left unhashed (parts sent out of
+ * order); more goes to the background verifier, in bounded steps.
+ */
+const HASHED_AT_COMPLETION = 128 * 1024 * 1024;
+/**
+ * Completion verifies in its own request; should that request die half-way, this message,
+ * delivered later, finishes the job (and finds nothing to do otherwise).
+ */
+const SAFETY_NET_SECONDS = 60;
 
 /** A session as clients see it: its geometry and which parts are stored (how a client resumes). */
 export interface SessionView {
@@ -41,8 +55,18 @@ export interface SessionView {
 }
 
 export function sessionView(session: UploadSession, parts: StoredPart[]): SessionView {
-	const { upload_id: _uploadId, ...rest } = session;
-	return { ...rest, parts: parts.map((p) => p.part_number) };
+	return {
+		image_id: session.image_id,
+		size: session.size,
+		part_size: session.part_size,
+		part_count: session.part_count,
+		parts: parts.map((p) => p.part_number),
+		checksum: session.checksum,
+		os_hash_value: session.os_hash_value,
+		state: session.state,
+		created_at: session.created_at,
+		expires_at: session.expires_at,
+	};
 }
 
 const deadline = (config: Config, from = Date.now()) =>
@@ -121,8 +145,10 @@ export async function readSession(deps: SessionDeps, imageId: string): Promise<S
 
 /**
  * Stores one part. Its size must be exactly the session's (the last part: the remainder);
- * re-sending a part replaces it. Parts can arrive in any order, on any instance, but only while
- * the image is queued with this session open: nothing is stored that the quota does not count.
+ * re-sending a part replaces it (and the parts after it are hashed again after completion).
+ * Parts can arrive in any order, on any instance, but only while the image is queued with this
+ * session open: nothing is stored that the quota does not count. A part whose predecessor is
+ * hashed is hashed on its way to the store (session-digests.ts).
  */
 export async function uploadPart(
 	deps: SessionDeps,
@@ -146,21 +172,35 @@ export async function uploadPart(
 	}
 	if (!data) throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, 0), "Content-Length");
 	const write = deps.blobs.resumeMultipart(image.object_key, session.upload_id);
-	let etag: string;
+	const arrival = await deps.sessions.arrive(image.id, partNumber);
 	try {
-		({ etag } = await storePart(write, partNumber, data.body, expected, declared !== null));
-	} catch (err) {
-		if (err instanceof PartLengthError) {
-			throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, null), "Content-Length");
+		const chain = await chainStart(deps.sessions, session, partNumber);
+		let etag: string;
+		try {
+			({ etag } = chain
+				? await storeHashedPart(write, partNumber, data.body, expected, chain.digests)
+				: await storePart(write, partNumber, data.body, expected, declared !== null));
+		} catch (err) {
+			if (err instanceof PartLengthError) {
+				throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, null), "Content-Length");
+			}
+			const why =
+				err instanceof ClientDisconnectedError
+					? "The part's body ended early; send it again."
+					: "The image store failed while writing the part; send it again.";
+			throw unavailable(why, err);
 		}
-		throw unavailable("The image store failed while writing the part; send it again.", err);
+		const part = { part_number: partNumber, size: expected, etag };
+		const hash = chain ? { state: chain.digests.save(), after: chain.after } : null;
+		// Every stored part moves the deadline: a slow upload that keeps going is not swept.
+		if (!(await deps.sessions.savePart(image.id, part, deadline(deps.config), hash, arrival))) {
+			throw conflict(SESSION_MESSAGES.closed);
+		}
+		return part;
+	} catch (err) {
+		await deps.sessions.leave(image.id, partNumber, arrival).catch(() => {});
+		throw err;
 	}
-	const part = { part_number: partNumber, size: expected, etag };
-	// Every stored part moves the deadline: a slow upload that keeps going is not swept.
-	if (!(await deps.sessions.savePart(image.id, part, deadline(deps.config)))) {
-		throw conflict(SESSION_MESSAGES.closed);
-	}
-	return part;
 }
 
 /** Aborts a session: its parts are dropped, the reservation released, the image stays queued. */
@@ -176,9 +216,15 @@ export async function abortSession(deps: SessionDeps, imageId: string): Promise<
 
 /**
  * Completes a session: every part must be stored. The image moves to saving, R2 assembles the
- * object, and the verifier checks it in the background (clients poll HEAD for active/killed).
+ * object, and what the parts left unhashed is hashed; then the image is checked and becomes
+ * active or killed, in this request when little was left (parts sent in order), else in the
+ * background (clients poll HEAD for active/killed).
  */
-export async function completeSession(deps: SessionDeps, imageId: string): Promise<StoredImage> {
+export async function completeSession(
+	deps: SessionDeps,
+	imageId: string,
+	declared: { checksum?: string; os_hash_value?: string } = {},
+): Promise<StoredImage> {
 	const image = await uploadableImage(deps, imageId);
 	// Completing twice (a client retrying after a lost answer) answers the same again.
 	const current = await deps.sessions.find(image.id);
@@ -186,13 +232,22 @@ export async function completeSession(deps: SessionDeps, imageId: string): Promi
 		return image;
 	}
 	const session = await openSessionOf(deps, image);
+	for (const field of ["checksum", "os_hash_value"] as const) {
+		const given = declared[field];
+		if (given && session[field] && session[field] !== given) {
+			throw invalid(SESSION_MESSAGES.digestDeclared(field, session[field], given), field);
+		}
+	}
 	const parts = await deps.sessions.parts(image.id);
 	const missing = missingParts(
 		session,
 		parts.map((p) => p.part_number),
 	);
 	if (missing.length > 0) throw invalid(SESSION_MESSAGES.missingParts(missing));
-	if (!(await deps.sessions.markCompleted(image.id))) throw conflict(SESSION_MESSAGES.closed);
+	const chain = chainEnd(session, parts);
+	if (!(await deps.sessions.markCompleted(image.id, chain, declared))) {
+		throw conflict(SESSION_MESSAGES.closed);
+	}
 	try {
 		await deps.blobs
 			.resumeMultipart(image.object_key, session.upload_id)
@@ -202,7 +257,23 @@ export async function completeSession(deps: SessionDeps, imageId: string): Promi
 		await new ImageLifecycle(deps).kill(image, reason);
 		throw unavailable(reason, err);
 	}
-	await deps.enqueueVerification(image.id);
+	await deps.enqueueVerification(image.id, { delaySeconds: SAFETY_NET_SECONDS });
+	let outcome: Awaited<ReturnType<typeof verifyUploadedImage>>;
+	try {
+		outcome = await verifyUploadedImage(deps, image.id, HASHED_AT_COMPLETION);
+	} catch (err) {
+		// The store failed a read: the background verifier retries.
+		console.error(
+			JSON.stringify({
+				level: "error",
+				msg: "verification at completion failed; left to the queue",
+				image_id: image.id,
+				error: err instanceof Error ? err.message : String(err),
+			}),
+		);
+		outcome = "continuing";
+	}
+	if (outcome === "continuing") await deps.enqueueVerification(image.id);
 	const now = await deps.images.find(image.id, null);
 	return now?.image ?? image;
 }

@@ -128,7 +128,7 @@ function chunkReader(source: ReadableStream<Uint8Array>): {
 }
 
 /** Reads `source` to the end, handing each chunk to `onChunk`; read failures are the client's. */
-async function pump(
+export async function pump(
 	source: ReadableStream<Uint8Array>,
 	onChunk: (chunk: Uint8Array) => Promise<void> | void,
 ): Promise<number> {

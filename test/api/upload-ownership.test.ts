@@ -19,8 +19,7 @@ import { fixture } from "../inspection/fixtures";
 
 const MiB = 1024 * 1024;
 
-function appWith(vars: Record<string, string> = {}) {
-	const blobs = new TrackingBlobStore();
+function appWith(vars: Record<string, string> = {}, blobs = new TrackingBlobStore()) {
 	const app = createApp({ blobStore: () => blobs, enqueueVerification: () => async () => {} });
 	const call = (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
 		app.request(
@@ -263,7 +262,12 @@ describe("relabelling an image that has bytes", () => {
 	});
 
 	it("is refused with 409 while the bytes are being verified", async () => {
-		const { call } = appWith();
+		// Reads fail at completion, so the verification is left to the queue: the image stays saving.
+		const unreadable = new TrackingBlobStore();
+		unreadable.get = async () => {
+			throw new Error("the store failed a read");
+		};
+		const { call } = appWith({}, unreadable);
 		const id = await register(call);
 		expect((await openSession(call, id, MiB)).status).toBe(201);
 		expect((await putPart(call, id, 1, randomBytes(MiB, 15))).status).toBe(200);

@@ -125,8 +125,18 @@ describe("upload", () => {
 			assert.equal(e.transferEncoding, undefined);
 			assert.equal(Number(e.contentLength), e.part === 6 ? 12345 : MiB);
 		}
-		// The session was opened with both digests.
-		assert.equal(server.images.get(image.id).declared.checksum, md5(data));
+		// The file was hashed while its parts went up: both digests are declared when completing.
+		assert.deepEqual(server.images.get(image.id).declaredAtCompletion, {
+			checksum: md5(data),
+			os_hash_value: sha512(data),
+		});
+		// The parts reached the server in order (it hashes them as they arrive), though three
+		// requests were open at once. (When a part's bytes are all handed to the socket, the next
+		// part's request starts: the server may still be reading the last ones.)
+		assert.deepEqual(
+			[...puts].sort((a, b) => a.startedAt - b.startedAt).map((e) => e.part),
+			[1, 2, 3, 4, 5, 6],
+		);
 		assert.equal(fs.existsSync(`${file}.glance-edge.json`), false, "state file removed");
 		assert.match(r.stderr, /is active: .*md5 and sha512 verified/);
 	});

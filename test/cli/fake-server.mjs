@@ -383,16 +383,27 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 			return sendJson(res, 200, { part: { part_number: n, size: body.length, etag: md5(body) } });
 		}
 		if (parts.length === 5 && parts[4] === "complete" && req.method === "POST") {
-			await readBody(req);
+			const raw = await readBody(req);
+			const given = raw.length > 0 ? JSON.parse(raw.toString("utf8")) : {};
 			const s = img.session;
 			if (s?.state !== "open") return error(res, 404, `Image ${id} has no open upload session`);
+			// As the real server: digests declared when completing, unless the session had its own.
+			for (const field of ["checksum", "os_hash_value"]) {
+				if (given[field] && s[field] && given[field] !== s[field]) {
+					return error(res, 400, `${field} differs from the session's`);
+				}
+			}
 			for (let n = 1; n <= s.part_count; n++) {
 				if (!s.parts.has(n)) return error(res, 400, `part ${n} is missing`);
 			}
 			img.pending = Buffer.concat(
 				[...s.parts.keys()].sort((a, b) => a - b).map((n) => s.parts.get(n)),
 			);
-			img.declared = { checksum: s.checksum, os_hash_value: s.os_hash_value };
+			img.declared = {
+				checksum: s.checksum ?? given.checksum,
+				os_hash_value: s.os_hash_value ?? given.os_hash_value,
+			};
+			img.declaredAtCompletion = { checksum: given.checksum, os_hash_value: given.os_hash_value };
 			s.state = "verifying"; // kept until the verifier is done, as the real server does
 			img.status = "saving";
 			setTimeout(() => verify(img), verifyDelayMs);
@@ -520,6 +531,7 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 
 	const server = http.createServer((req, res) => {
 		const entry = {
+			startedAt: performance.now(),
 			method: req.method,
 			path: new URL(req.url, "http://x").pathname,
 			range: req.headers.range,

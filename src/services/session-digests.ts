@@ -1,0 +1,81 @@
+import { parseIsoTimestamp } from "../domain/time";
+import { expectedPartSize } from "../domain/upload-geometry";
+import type { PartRecord, SessionRepository, UploadSession } from "../metadata/session-repository";
+import { ResumableDigests, UnusableHashState } from "../storage/resumable-digests";
+
+/**
+ * The order in which a session's parts are hashed. MD5 and SHA-512 run over the parts in
+ * order, and each stored part keeps the digests' state after it: the request storing part n
+ * continues from part n-1's state while the bytes pass, so completion finds nothing (or little)
+ * left to hash. A part whose predecessor is being received waits for it, briefly; one whose
+ * predecessor is not coming is stored unhashed, and its bytes are hashed after completion.
+ */
+
+/** How long a part waits for its predecessor, at most; the client sees no progress meanwhile. */
+const WAIT_LIMIT_MS = 30_000;
+/** Polls of the predecessor start quick (it is usually finishing) and back off to this. */
+const FIRST_POLL_MS = 5;
+const LONGEST_POLL_MS = 100;
+/** A mark older than this belongs to a request that died without clearing it. */
+const ARRIVAL_STALE_MS = 10 * 60_000;
+
+export interface ChainStart {
+	digests: ResumableDigests;
+	/** The predecessor's token the digests continue from (null for part 1). */
+	after: string | null;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function arriving(since: string | null, now: number): boolean {
+	const started = since ? parseIsoTimestamp(since) : null;
+	return started !== null && now - started.getTime() < ARRIVAL_STALE_MS;
+}
+
+/**
+ * The digests part `n` continues, once its predecessor is hashed; null when the part is to be
+ * stored unhashed (the predecessor is neither hashed nor on its way, the wait ran out, or the
+ * session closed).
+ */
+export async function chainStart(
+	sessions: SessionRepository,
+	session: UploadSession,
+	n: number,
+): Promise<ChainStart | null> {
+	if (n === 1) return { digests: ResumableDigests.start(), after: null };
+	const startedAt = Date.now();
+	let poll = FIRST_POLL_MS;
+	for (;;) {
+		const before = await sessions.predecessor(session.image_id, n);
+		if (!before.open) return null;
+		if (before.hashState !== null && before.hashToken !== null) {
+			try {
+				const digests = ResumableDigests.restore(before.hashState, (n - 1) * session.part_size);
+				return { digests, after: before.hashToken };
+			} catch (err) {
+				if (err instanceof UnusableHashState) return null;
+				throw err;
+			}
+		}
+		const now = Date.now();
+		if (!arriving(before.arrivingSince, now)) return null;
+		if (now - startedAt + poll > WAIT_LIMIT_MS) return null;
+		await sleep(poll);
+		poll = Math.min(poll * 2, LONGEST_POLL_MS);
+	}
+}
+
+/** The longest run of parts 1..c hashed in order: its last part and the bytes it covers. */
+export function chainEnd(
+	session: UploadSession,
+	parts: PartRecord[],
+): { partNumber: number; token: string; bytes: number } | null {
+	let last: PartRecord | null = null;
+	let bytes = 0;
+	for (const [i, part] of parts.entries()) {
+		if (part.part_number !== i + 1 || !part.hashed || part.hash_token === null) break;
+		last = part;
+		bytes += expectedPartSize(session, part.part_number);
+	}
+	return last?.hash_token ? { partNumber: last.part_number, token: last.hash_token, bytes } : null;
+}
