@@ -360,14 +360,6 @@ function emptyStream(): ReadableStream<Uint8Array> {
 	return new ReadableStream({ start: (c) => c.close() });
 }
 
-/** Size, MD5 and SHA-512 of a stream, read in large chunks and never held in memory. */
-export async function digestStream(source: ReadableStream<Uint8Array>): Promise<StreamedBytes> {
-	const digests = new Digests(true);
-	const size = await pump(source, (chunk) => digests.update(chunk));
-	const { sha512, md5 } = await digests.finish();
-	return { size, md5: md5 ?? "", sha512 };
-}
-
 /** A part's body was not the length its session requires. */
 export class PartLengthError extends Error {
 	constructor(
