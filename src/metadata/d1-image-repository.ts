@@ -11,6 +11,7 @@ import {
 	DuplicateImageError,
 	type ImageChanges,
 	type ImageLookup,
+	type ImageRecordJson,
 	type ImageRepository,
 	type OwnerUsage,
 	type PropertyChanges,
@@ -265,9 +266,13 @@ export class D1ImageRepository implements ImageRepository {
 		);
 	}
 
-	list(query: ListQuery, who: Identity, detail: true): Promise<StoredImage[]>;
+	list(query: ListQuery, who: Identity, detail: true): Promise<ImageRecordJson[]>;
 	list(query: ListQuery, who: Identity, detail: false): Promise<BriefImage[]>;
-	list(query: ListQuery, who: Identity, detail: boolean): Promise<StoredImage[] | BriefImage[]> {
+	list(
+		query: ListQuery,
+		who: Identity,
+		detail: boolean,
+	): Promise<ImageRecordJson[] | BriefImage[]> {
 		return detail ? listImages(this.db, query, who, true) : listImages(this.db, query, who, false);
 	}
 

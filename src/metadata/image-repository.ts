@@ -21,6 +21,9 @@ export interface ImageLookup {
 }
 
 /** A brief list entry: exactly these six keys (contract §3.2). */
+/** An image record of a v1 detail list as JSON text: the public view and its properties. */
+export type ImageRecordJson = string & { readonly __imageRecordJson: true };
+
 export type BriefImage = Pick<
 	Image,
 	"id" | "name" | "size" | "disk_format" | "container_format" | "checksum"
@@ -133,7 +136,7 @@ export interface ImageRepository {
 	 * One page of the images `who` may list (contract §5.1), in one D1 round trip whatever the
 	 * page size. Refuses (invalid, field marker) when the marker is not an image the caller can see.
 	 */
-	list(query: ListQuery, who: Identity, detail: true): Promise<StoredImage[]>;
+	list(query: ListQuery, who: Identity, detail: true): Promise<ImageRecordJson[]>;
 	list(query: ListQuery, who: Identity, detail: false): Promise<BriefImage[]>;
 	/**
 	 * One page of a v2 list (glance-v2-contract §6) with tags. Refuses when the marker is not a
