@@ -8,44 +8,27 @@
 // interpreter of the `openstack` script's #! line, where Debian installs the SDK.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
+import {
+	BASE,
+	DEMO_TOKEN,
+	glance,
+	glancePath,
+	need,
+	ok,
+	openstack,
+	openstackPath,
+	run,
+	scratch,
+	table,
+	UUID,
+	v2Image,
+} from "./lib/v2-shell.mjs";
 
-const BASE = process.env.E2E_URL;
-if (!BASE) throw new Error("E2E_URL is not set: run these tests with `npm run test:e2e`");
-const DEMO_TOKEN = process.env.E2E_DEMO_TOKEN ?? "dev-demo-token";
 const ALT_TOKEN = process.env.E2E_ALT_TOKEN ?? "dev-alt-token";
-const CLI_TIMEOUT_MS = 90_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function onPath(name) {
-	for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-		if (!dir) continue;
-		const file = path.join(dir, name);
-		try {
-			fs.accessSync(file, fs.constants.X_OK);
-			return file;
-		} catch {}
-	}
-	return null;
-}
-
-const openstackPath = onPath("openstack");
-const glancePath = onPath("glance");
-const required = process.env.REQUIRE_OPENSTACK === "1" || process.env.REQUIRE_GLANCECLIENT === "1";
-
-/** Skips the test when `tool` is missing, or fails it when the clients are required. */
-function need(t, tool, present) {
-	if (present) return true;
-	const why = `${tool} is not installed (apt-get install python3-openstackclient python3-glanceclient python3-openstacksdk)`;
-	if (required) assert.fail(`REQUIRE_OPENSTACK/REQUIRE_GLANCECLIENT is set but ${why}`);
-	t.skip(why);
-	return false;
-}
 
 /** The interpreter named on the `openstack` script's #! line, else python3. */
 function sdkPython() {
@@ -57,102 +40,11 @@ function sdkPython() {
 	return ["python3"];
 }
 
-/** A scratch dir, used as HOME (no clouds.yaml, no glanceclient schema cache), removed after. */
-function scratch(t) {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glance-edge-v2-"));
-	t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-	return dir;
-}
-
-/** Runs a command with stdin from /dev/null; resolves {code, stdout, output}. */
-function run(argv, dir) {
-	const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OS_")));
-	env.HOME = dir;
-	env.LC_ALL = "C.UTF-8";
-	return new Promise((resolve, reject) => {
-		const child = spawn(argv[0], argv.slice(1), {
-			stdio: ["ignore", "pipe", "pipe"],
-			env,
-			cwd: dir,
-		});
-		let stdout = "";
-		let output = "";
-		child.stdout.on("data", (d) => {
-			stdout += d;
-			output += d;
-		});
-		child.stderr.on("data", (d) => {
-			output += d;
-		});
-		const timer = setTimeout(() => {
-			child.kill("SIGKILL");
-			reject(new Error(`${argv.join(" ")} did not finish; output so far:\n${output}`));
-		}, CLI_TIMEOUT_MS);
-		child.on("error", (err) => {
-			clearTimeout(timer);
-			reject(err);
-		});
-		child.on("close", (code, signal) => {
-			clearTimeout(timer);
-			resolve({ code: code ?? signal, stdout, output });
-		});
-	});
-}
-
-async function ok(promise) {
-	const res = await promise;
-	assert.equal(res.code, 0, res.output);
-	return res;
-}
-
-/**
- * `openstack` on its default image API (v2) with token auth. The endpoint is the v2 root: with
- * an endpoint override the SDK sends requests under it as they are (at the bare root they would
- * be unversioned paths, which Glance answers with 300).
- */
-function openstack(args, dir, token = DEMO_TOKEN) {
-	return run(
-		[
-			"openstack",
-			"--os-auth-type",
-			"admin_token",
-			"--os-endpoint",
-			`${BASE}/v2`,
-			"--os-token",
-			token,
-			...args,
-		],
-		dir,
-	);
-}
-
-/** `glance` on its default API (v2, found through GET /versions) at the unversioned root. */
-function glance(args, dir, token = DEMO_TOKEN) {
-	return run(["glance", "--os-image-url", BASE, "--os-auth-token", token, ...args], dir);
-}
-
 function imageFile(dir, size = 300_000) {
 	const data = randomBytes(size);
 	const file = path.join(dir, "image.raw");
 	fs.writeFileSync(file, data);
 	return { file, md5: createHash("md5").update(data).digest("hex"), data };
-}
-
-/** The v2 record straight from the API, for checks the CLIs do not print. */
-async function v2Image(id, token = DEMO_TOKEN) {
-	const res = await fetch(`${BASE}/v2/images/${id}`, { headers: { "x-auth-token": token } });
-	assert.equal(res.status, 200, await res.clone().text());
-	return res.json();
-}
-
-/** Values of a glanceclient property table (`| key | value |`). */
-function table(output) {
-	const rows = {};
-	for (const line of output.split("\n")) {
-		const m = /^\|\s*(\S+)\s*\|\s*(.*?)\s*\|$/.exec(line);
-		if (m) rows[m[1]] = m[2];
-	}
-	return rows;
 }
 
 describe("openstack CLI 6.0 on Image API v2", () => {

@@ -6,121 +6,32 @@
 // REQUIRE_GLANCECLIENT=1 (CI).
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
+import {
+	BASE,
+	DEMO_TOKEN,
+	glance,
+	glancePath,
+	need,
+	ok,
+	onPath,
+	openstack,
+	openstackPath,
+	run,
+	scratch,
+	table,
+	UUID,
+	v2Image,
+} from "./lib/v2-shell.mjs";
 
-const BASE = process.env.E2E_URL;
-if (!BASE) throw new Error("E2E_URL is not set: run these tests with `npm run test:e2e`");
-const DEMO_TOKEN = process.env.E2E_DEMO_TOKEN ?? "dev-demo-token";
-const CLI_TIMEOUT_MS = 90_000;
 const IMPORT_TIMEOUT_MS = 60_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const FIXTURE = path.resolve(import.meta.dirname, "..", "fixtures", "images", "qcow2-v3.qcow2.gz");
-
-function onPath(name) {
-	for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-		if (!dir) continue;
-		const file = path.join(dir, name);
-		try {
-			fs.accessSync(file, fs.constants.X_OK);
-			return file;
-		} catch {}
-	}
-	return null;
-}
-
-const openstackPath = onPath("openstack");
-const glancePath = onPath("glance");
-const required = process.env.REQUIRE_OPENSTACK === "1" || process.env.REQUIRE_GLANCECLIENT === "1";
-
-/** Skips the test when `tool` is missing, or fails it when the clients are required. */
-function need(t, tool, present) {
-	if (present) return true;
-	const why = `${tool} is not installed (apt-get install python3-openstackclient python3-glanceclient python3-openstacksdk)`;
-	if (required) assert.fail(`REQUIRE_OPENSTACK/REQUIRE_GLANCECLIENT is set but ${why}`);
-	t.skip(why);
-	return false;
-}
-
-/** A scratch dir, used as HOME (no clouds.yaml, no glanceclient schema cache), removed after. */
-function scratch(t) {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glance-edge-v2-"));
-	t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-	return dir;
-}
-
-/** Runs a command with stdin from /dev/null; resolves {code, stdout, output}. */
-function run(argv, dir) {
-	const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OS_")));
-	env.HOME = dir;
-	env.LC_ALL = "C.UTF-8";
-	return new Promise((resolve, reject) => {
-		const child = spawn(argv[0], argv.slice(1), {
-			stdio: ["ignore", "pipe", "pipe"],
-			env,
-			cwd: dir,
-		});
-		let stdout = "";
-		let output = "";
-		child.stdout.on("data", (d) => {
-			stdout += d;
-			output += d;
-		});
-		child.stderr.on("data", (d) => {
-			output += d;
-		});
-		const timer = setTimeout(() => {
-			child.kill("SIGKILL");
-			reject(new Error(`${argv.join(" ")} did not finish; output so far:\n${output}`));
-		}, CLI_TIMEOUT_MS);
-		child.on("error", (err) => {
-			clearTimeout(timer);
-			reject(err);
-		});
-		child.on("close", (code, signal) => {
-			clearTimeout(timer);
-			resolve({ code: code ?? signal, stdout, output });
-		});
-	});
-}
-
-async function ok(promise) {
-	const res = await promise;
-	assert.equal(res.code, 0, res.output);
-	return res;
-}
-
-/**
- * `openstack` on its default image API (v2) with token auth. The endpoint is the v2 root: with
- * an endpoint override the SDK sends requests under it as they are (at the bare root they would
- * be unversioned paths, which Glance answers with 300).
- */
-function openstack(args, dir, token = DEMO_TOKEN) {
-	return run(
-		[
-			"openstack",
-			"--os-auth-type",
-			"admin_token",
-			"--os-endpoint",
-			`${BASE}/v2`,
-			"--os-token",
-			token,
-			...args,
-		],
-		dir,
-	);
-}
-
-/** `glance` on its default API (v2, found through GET /versions) at the unversioned root. */
-function glance(args, dir, token = DEMO_TOKEN) {
-	return run(["glance", "--os-image-url", BASE, "--os-auth-token", token, ...args], dir);
-}
 
 const shellQuote = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
 
@@ -136,23 +47,6 @@ async function glanceOnTerminal(args, dir, token = DEMO_TOKEN) {
 	const res = await run(["script", "-qec", command, "/dev/null"], dir);
 	// The terminal ends its lines with \r\n.
 	return { ...res, output: res.output.replaceAll("\r\n", "\n") };
-}
-
-/** The v2 record straight from the API, for checks the CLIs do not print. */
-async function v2Image(id, token = DEMO_TOKEN) {
-	const res = await fetch(`${BASE}/v2/images/${id}`, { headers: { "x-auth-token": token } });
-	assert.equal(res.status, 200, await res.clone().text());
-	return res.json();
-}
-
-/** Values of a glanceclient property table (`| key | value |`). */
-function table(output) {
-	const rows = {};
-	for (const line of output.split("\n")) {
-		const m = /^\|\s*(\S+)\s*\|\s*(.*?)\s*\|$/.exec(line);
-		if (m) rows[m[1]] = m[2];
-	}
-	return rows;
 }
 
 /** A real qcow2: made by qemu-img when it is installed, else the fixture of test/fixtures. */
