@@ -1,10 +1,9 @@
-import type { Config } from "../config";
 import { MESSAGES, SESSION_MESSAGES, V2_MESSAGES } from "../domain/glance-rules";
 import type { Identity } from "../domain/identity";
-import { glanceTimestamp, type StoredImage } from "../domain/image";
+import type { StoredImage } from "../domain/image";
 import { allows, partsStatus, STAGING } from "../domain/lifecycle";
 import { conflict, invalid, notFound, Refusal, unavailable } from "../domain/refusal";
-import { choosePartSize, missingParts, partCount } from "../domain/upload-geometry";
+import { missingParts } from "../domain/upload-geometry";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
 import type { StoredPart, UploadSession } from "../metadata/session-repository";
 import { ImageLifecycle } from "./image-lifecycle";
@@ -12,7 +11,13 @@ import { findVisibleImage } from "./image-lookup";
 import { requireOwnerV2 } from "./image-patch";
 import type { ImageData } from "./image-upload";
 import { chainEnd } from "./session-digests";
-import { type SessionDeps, type SessionView, sessionView, uploadPart } from "./upload-sessions";
+import {
+	type SessionDeps,
+	type SessionView,
+	sessionView,
+	startSession,
+	uploadPart,
+} from "./upload-sessions";
 
 /*
  * Glance v2's stage in parts: the upload-session extension under v2, for images larger than one
@@ -22,9 +27,6 @@ import { type SessionDeps, type SessionView, sessionView, uploadPart } from "./u
  * `POST …/import`, whose verifier checks the digests the session declared. Aborting, or the
  * sweeper on expiry, queues the image again and removes the parts.
  */
-
-const deadline = (config: Config, from = Date.now()) =>
-	glanceTimestamp(new Date(from + config.sessionTtlSeconds * 1000));
 
 /** The image, if the caller may stage its data (the owner or an admin), as `PUT …/stage` asks. */
 async function stageableImage(
@@ -54,21 +56,7 @@ export async function openStagingSession(
 	if (!allows("stage", image.status)) throw conflict(V2_MESSAGES.stageNotQueued(image.status));
 	// Staging needs no formats (Glance's); the import does.
 	checkDeclaredSize(request.size, config.imageSizeCap, "size");
-	const partSize = choosePartSize(request.size, config);
-	const upload = await deps.blobs.startMultipart(image.object_key);
-	const now = new Date();
-	const session: UploadSession = {
-		image_id: image.id,
-		upload_id: upload.uploadId,
-		size: request.size,
-		part_size: partSize,
-		part_count: partCount(request.size, partSize),
-		checksum: request.checksum ?? null,
-		os_hash_value: request.os_hash_value ?? null,
-		state: "open",
-		created_at: glanceTimestamp(now),
-		expires_at: deadline(config, now.getTime()),
-	};
+	const { session, upload } = await startSession(deps, image, request);
 	const lifecycle = new ImageLifecycle(deps);
 	const outcome = await lifecycle.openStagingSession(session, config.storageQuota);
 	if (outcome !== "opened") {

@@ -14,6 +14,7 @@ import {
 } from "../domain/upload-geometry";
 import { checkDeclaredSize } from "../domain/validate-image-meta";
 import type { StoredPart, UploadSession } from "../metadata/session-repository";
+import type { MultipartWrite } from "../storage/blob-store";
 import { storeHashedPart } from "../storage/hashed-parts";
 import { ClientDisconnectedError, PartLengthError, storePart } from "../storage/stream-to-store";
 import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
@@ -92,6 +93,33 @@ const takesParts = (image: StoredImage) => allows("openSession", image.status);
 const takesPartsFor = (image: StoredImage, purpose: SessionPurpose) =>
 	image.status === partsStatus(purpose);
 
+/**
+ * A new open session of `request.size` bytes for the image, in parts of the size the server
+ * picks, with its multipart upload started; whoever fails to record it aborts the upload.
+ */
+export async function startSession(
+	deps: Pick<SessionDeps, "blobs" | "config">,
+	image: StoredImage,
+	request: { size: number; checksum?: string; os_hash_value?: string },
+): Promise<{ session: UploadSession; upload: MultipartWrite }> {
+	const partSize = choosePartSize(request.size, deps.config);
+	const upload = await deps.blobs.startMultipart(image.object_key);
+	const now = new Date();
+	const session: UploadSession = {
+		image_id: image.id,
+		upload_id: upload.uploadId,
+		size: request.size,
+		part_size: partSize,
+		part_count: partCount(request.size, partSize),
+		checksum: request.checksum ?? null,
+		os_hash_value: request.os_hash_value ?? null,
+		state: "open",
+		created_at: glanceTimestamp(now),
+		expires_at: deadline(deps.config, now.getTime()),
+	};
+	return { session, upload };
+}
+
 export async function openSession(
 	deps: SessionDeps,
 	imageId: string,
@@ -108,21 +136,10 @@ export async function openSession(
 	if (image.checksum && request.checksum && image.checksum !== request.checksum) {
 		throw invalid(SESSION_MESSAGES.checksumDeclared(image.checksum, request.checksum), "checksum");
 	}
-	const partSize = choosePartSize(request.size, config);
-	const upload = await deps.blobs.startMultipart(image.object_key);
-	const now = new Date();
-	const session: UploadSession = {
-		image_id: image.id,
-		upload_id: upload.uploadId,
-		size: request.size,
-		part_size: partSize,
-		part_count: partCount(request.size, partSize),
-		checksum: request.checksum ?? image.checksum ?? null,
-		os_hash_value: request.os_hash_value ?? null,
-		state: "open",
-		created_at: glanceTimestamp(now),
-		expires_at: deadline(config, now.getTime()),
-	};
+	const { session, upload } = await startSession(deps, image, {
+		...request,
+		checksum: request.checksum ?? image.checksum ?? undefined,
+	});
 	const outcome = await deps.sessions.open(session, config.storageQuota);
 	if (outcome !== "opened") {
 		await upload.abort().catch(() => {});
