@@ -161,6 +161,23 @@ export const IMAGE_JSON_SCHEMA = { anyOf: [ref("CreateImage"), SDK_ENVELOPE] };
 
 export const IMAGE_ID_PARAMETER = { $ref: "#/components/parameters/ImageId" };
 export const MEMBER_PARAMETER = { $ref: "#/components/parameters/Member" };
+/** An upload session's part number, in the path of both APIs' part routes. */
+export const PART_NUMBER_PARAMETER = {
+	name: "n",
+	in: "path",
+	required: true,
+	description: "The part number, from 1 to part_count.",
+	schema: { type: "integer", minimum: 1, maximum: 10000 },
+};
+/** A part's body, as both APIs' part routes take it. */
+export const PART_BODY = {
+	required: true,
+	content: {
+		"application/octet-stream": {
+			schema: { type: "string", contentMediaType: "application/octet-stream" },
+		},
+	},
+};
 
 export function components(): Json {
 	return {

@@ -1,12 +1,18 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
-import { invalid } from "../domain/refusal";
 import { methodNotAllowed } from "../http/errors";
-import { imageDataOf } from "../http/image-data";
-import { mediaType, readOptionalJsonBody } from "../http/json-body";
+import { sessionPartOf } from "../http/image-data";
+import { readOptionalJsonBody } from "../http/json-body";
 import { parseOrThrow, validJson } from "../http/validate";
-import { errors, IMAGE_ID_PARAMETER, jsonContent, requestIdHeader } from "../openapi/components";
+import {
+	errors,
+	IMAGE_ID_PARAMETER,
+	jsonContent,
+	PART_BODY,
+	PART_NUMBER_PARAMETER,
+	requestIdHeader,
+} from "../openapi/components";
 import { describe } from "../openapi/describe";
 import { CompleteSessionSchema, OpenSessionSchema } from "../schemas/upload-session";
 import {
@@ -35,14 +41,6 @@ import { imageJson } from "./image-responses";
 /** Request-body examples; the API tests send each one and expect a 2xx. */
 const OPEN_SESSION_EXAMPLES = {
 	sizeOnly: { summary: "A 40 GiB image", value: { size: 42949672960 } },
-};
-
-const PART_NUMBER = {
-	name: "n",
-	in: "path",
-	required: true,
-	description: "The part number, from 1 to part_count.",
-	schema: { type: "integer", minimum: 1, maximum: 10000 },
 };
 
 const openUploadSessionDoc = describe({
@@ -98,15 +96,8 @@ const uploadPartDoc = describe({
 	description:
 		"The body is exactly `part_size` bytes (the last part: the remainder), as `application/octet-stream`.",
 	tags: ["upload sessions"],
-	parameters: [IMAGE_ID_PARAMETER, PART_NUMBER],
-	requestBody: {
-		required: true,
-		content: {
-			"application/octet-stream": {
-				schema: { type: "string", contentMediaType: "application/octet-stream" },
-			},
-		},
-	},
+	parameters: [IMAGE_ID_PARAMETER, PART_NUMBER_PARAMETER],
+	requestBody: PART_BODY,
 	responses: {
 		"200": {
 			description: "The part is stored.",
@@ -162,11 +153,8 @@ export function uploadSessionRoutes() {
 	});
 
 	app.put(`${base}/parts/:n`, uploadPartDoc, async (c) => {
-		if (mediaType(c.req.header("content-type")) !== "application/octet-stream") {
-			throw invalid("Content-Type must be application/octet-stream", "Content-Type");
-		}
-		const n = Number(c.req.param("n"));
-		const part = await uploadPart(c.var, c.req.param("id"), n, imageDataOf(c.req.raw));
+		const { partNumber, data } = sessionPartOf(c.req.raw, c.req.param("n"));
+		const part = await uploadPart(c.var, c.req.param("id"), partNumber, data);
 		return c.json({ part });
 	});
 	app.all(`${base}/parts/:n`, () => {

@@ -16,7 +16,7 @@ import {
 	type SessionView,
 	sessionView,
 	startSession,
-	uploadPart,
+	storeSessionPart,
 } from "./upload-sessions";
 
 /*
@@ -84,8 +84,7 @@ export async function uploadStagingPart(
 	partNumber: number,
 	data: ImageData | null,
 ): Promise<StoredPart> {
-	await stageableImage(deps, imageId);
-	return uploadPart(deps, imageId, partNumber, data, "stage");
+	return storeSessionPart(deps, await stageableImage(deps, imageId), partNumber, data, "stage");
 }
 
 /**

@@ -172,9 +172,21 @@ export async function uploadPart(
 	imageId: string,
 	partNumber: number,
 	data: ImageData | null,
-	purpose: SessionPurpose = "upload",
 ): Promise<StoredPart> {
-	const image = await uploadableImage(deps, imageId);
+	return storeSessionPart(deps, await uploadableImage(deps, imageId), partNumber, data, "upload");
+}
+
+/**
+ * Stores one part of the image's open session, the caller's right to send it already checked
+ * (a v1 upload's by uploadPart, a v2 stage's by the staging service): one lookup per part.
+ */
+export async function storeSessionPart(
+	deps: SessionDeps,
+	image: StoredImage,
+	partNumber: number,
+	data: ImageData | null,
+	purpose: SessionPurpose,
+): Promise<StoredPart> {
 	const session = await openSessionOf(deps, image);
 	if (!takesPartsFor(image, purpose)) {
 		throw conflict(SESSION_MESSAGES.imageTakesNoParts(image.id, image.status));

@@ -1,12 +1,17 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
-import { invalid } from "../../domain/refusal";
 import { methodNotAllowed } from "../../http/errors";
-import { imageDataOf } from "../../http/image-data";
-import { mediaType } from "../../http/json-body";
+import { sessionPartOf } from "../../http/image-data";
 import { v2Image } from "../../http/v2/image-view";
 import { validJson } from "../../http/validate";
-import { errors, IMAGE_ID_PARAMETER, jsonContent, requestIdHeader } from "../../openapi/components";
+import {
+	errors,
+	IMAGE_ID_PARAMETER,
+	jsonContent,
+	PART_BODY,
+	PART_NUMBER_PARAMETER,
+	requestIdHeader,
+} from "../../openapi/components";
 import { describe } from "../../openapi/describe";
 import { OpenSessionSchema } from "../../schemas/upload-session";
 import {
@@ -19,14 +24,6 @@ import {
 import { noContent, v2Json } from "./images";
 
 const TAGS = ["images v2"];
-
-const PART_NUMBER = {
-	name: "n",
-	in: "path",
-	required: true,
-	description: "The part number, from 1 to part_count.",
-	schema: { type: "integer", minimum: 1, maximum: 10000 },
-};
 
 const openStagingSessionDoc = describe({
 	operationId: "openStagingSessionV2",
@@ -78,15 +75,8 @@ const uploadStagingPartDoc = describe({
 	description:
 		"The body is exactly `part_size` bytes (the last part: the remainder), as `application/octet-stream`.",
 	tags: TAGS,
-	parameters: [IMAGE_ID_PARAMETER, PART_NUMBER],
-	requestBody: {
-		required: true,
-		content: {
-			"application/octet-stream": {
-				schema: { type: "string", contentMediaType: "application/octet-stream" },
-			},
-		},
-	},
+	parameters: [IMAGE_ID_PARAMETER, PART_NUMBER_PARAMETER],
+	requestBody: PART_BODY,
 	responses: {
 		"200": {
 			description: "The part is stored.",
@@ -138,11 +128,8 @@ export function v2UploadSessionRoutes() {
 	});
 
 	app.put(`${base}/parts/:n`, uploadStagingPartDoc, async (c) => {
-		if (mediaType(c.req.header("content-type")) !== "application/octet-stream") {
-			throw invalid("Content-Type must be application/octet-stream", "Content-Type");
-		}
-		const n = Number(c.req.param("n"));
-		const part = await uploadStagingPart(c.var, c.req.param("id"), n, imageDataOf(c.req.raw));
+		const { partNumber, data } = sessionPartOf(c.req.raw, c.req.param("n"));
+		const part = await uploadStagingPart(c.var, c.req.param("id"), partNumber, data);
 		return c.json({ part });
 	});
 	app.all(`${base}/parts/:n`, () => {
