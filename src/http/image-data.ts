@@ -1,6 +1,9 @@
+import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import { invalid } from "../domain/refusal";
+import { CompleteSessionSchema } from "../schemas/upload-session";
 import type { ImageData } from "../services/image-upload";
-import { mediaType } from "./json-body";
+import { mediaType, readOptionalJsonBody } from "./json-body";
+import { parseOrThrow } from "./validate";
 
 /** The image bytes a request carries, as facts for a service: the body and its declared length. */
 export function imageDataOf(request: Request): ImageData | null {
@@ -21,4 +24,12 @@ export function sessionPartOf(
 		throw invalid("Content-Type must be application/octet-stream", "Content-Type");
 	}
 	return { partNumber: Number(partParam), data: imageDataOf(request) };
+}
+
+/** The digests a session's completion may declare (its optional JSON body), for both APIs. */
+export async function declaredAtCompletion(
+	request: Request,
+): Promise<{ checksum?: string; os_hash_value?: string }> {
+	const body = await readOptionalJsonBody(request, MAX_JSON_BODY_BYTES);
+	return body === undefined ? {} : parseOrThrow(CompleteSessionSchema, body);
 }

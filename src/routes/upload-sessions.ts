@@ -1,10 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { MAX_JSON_BODY_BYTES } from "../domain/glance-rules";
 import { methodNotAllowed } from "../http/errors";
-import { sessionPartOf } from "../http/image-data";
-import { readOptionalJsonBody } from "../http/json-body";
-import { parseOrThrow, validJson } from "../http/validate";
+import { declaredAtCompletion, sessionPartOf } from "../http/image-data";
+import { validJson } from "../http/validate";
 import {
 	errors,
 	IMAGE_ID_PARAMETER,
@@ -14,7 +12,7 @@ import {
 	requestIdHeader,
 } from "../openapi/components";
 import { describe } from "../openapi/describe";
-import { CompleteSessionSchema, OpenSessionSchema } from "../schemas/upload-session";
+import { OpenSessionSchema } from "../schemas/upload-session";
 import {
 	abortSession,
 	completeSession,
@@ -162,8 +160,7 @@ export function uploadSessionRoutes() {
 	});
 
 	app.post(`${base}/complete`, completeUploadSessionDoc, async (c) => {
-		const body = await readOptionalJsonBody(c.req.raw, MAX_JSON_BODY_BYTES);
-		const declared = body === undefined ? {} : parseOrThrow(CompleteSessionSchema, body);
+		const declared = await declaredAtCompletion(c.req.raw);
 		return imageJson(c, await completeSession(c.var, c.req.param("id"), declared), 202);
 	});
 	app.all(`${base}/complete`, () => {

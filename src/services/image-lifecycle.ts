@@ -153,8 +153,12 @@ export class ImageLifecycle {
 	 * import's verifier; its stamp, or null when the guard did not hold. `staged` records the
 	 * size once the store has assembled the parts.
 	 */
-	completeStaging(image: StoredImage, chain: HashChainEnd | null): Promise<string | null> {
-		return this.deps.sessions.markCompleted(image.id, chain, {}, "stage");
+	completeStaging(
+		image: StoredImage,
+		chain: HashChainEnd | null,
+		declared: { checksum?: string; os_hash_value?: string } = {},
+	): Promise<string | null> {
+		return this.deps.sessions.markCompleted(image.id, chain, declared, "stage");
 	}
 
 	/**

@@ -12,6 +12,7 @@ import { requireOwnerV2 } from "./image-patch";
 import type { ImageData } from "./image-upload";
 import { chainEnd } from "./session-digests";
 import {
+	checkDeclaredAtCompletion,
 	type SessionDeps,
 	type SessionView,
 	sessionView,
@@ -110,6 +111,7 @@ export async function abortStagingSession(deps: SessionDeps, imageId: string): P
 export async function completeStagingSession(
 	deps: SessionDeps,
 	imageId: string,
+	declared: { checksum?: string; os_hash_value?: string } = {},
 ): Promise<StoredImage> {
 	const image = await stageableImage(deps, imageId);
 	const session = await stagingSessionOf(deps, image);
@@ -118,6 +120,7 @@ export async function completeStagingSession(
 		if (image.status === partsStatus("stage") && image.size !== null) return image;
 		throw conflict(SESSION_MESSAGES.imageTakesNoParts(image.id, image.status));
 	}
+	checkDeclaredAtCompletion(session, declared);
 	const parts = await deps.sessions.parts(image.id);
 	const missing = missingParts(
 		session,
@@ -125,7 +128,7 @@ export async function completeStagingSession(
 	);
 	if (missing.length > 0) throw invalid(SESSION_MESSAGES.missingParts(missing));
 	const lifecycle = new ImageLifecycle(deps);
-	const attempt = await lifecycle.completeStaging(image, chainEnd(session, parts));
+	const attempt = await lifecycle.completeStaging(image, chainEnd(session, parts), declared);
 	if (attempt === null) throw conflict(SESSION_MESSAGES.closed);
 	const completing = { ...image, upload_started_at: attempt };
 	try {

@@ -243,6 +243,19 @@ export async function abortSession(deps: SessionDeps, imageId: string): Promise<
 	await new ImageLifecycle(deps).abandonSession(image);
 }
 
+/** Digests declared at completion may add to those declared at opening, never contradict them. */
+export function checkDeclaredAtCompletion(
+	session: UploadSession,
+	declared: { checksum?: string; os_hash_value?: string },
+): void {
+	for (const field of ["checksum", "os_hash_value"] as const) {
+		const given = declared[field];
+		if (given && session[field] && session[field] !== given) {
+			throw invalid(SESSION_MESSAGES.digestDeclared(field, session[field], given), field);
+		}
+	}
+}
+
 /**
  * Completes a session: every part must be stored. The image moves to saving, R2 assembles the
  * object, and what the parts left unhashed is hashed; then the image is checked and becomes
@@ -261,12 +274,7 @@ export async function completeSession(
 		return image;
 	}
 	const session = await openSessionOf(deps, image);
-	for (const field of ["checksum", "os_hash_value"] as const) {
-		const given = declared[field];
-		if (given && session[field] && session[field] !== given) {
-			throw invalid(SESSION_MESSAGES.digestDeclared(field, session[field], given), field);
-		}
-	}
+	checkDeclaredAtCompletion(session, declared);
 	const parts = await deps.sessions.parts(image.id);
 	const missing = missingParts(
 		session,

@@ -64,7 +64,8 @@ function stagingApp(vars: Partial<Cloudflare.Env> = {}, store?: BlobStore) {
 			},
 			body: bytes,
 		});
-	const complete = (id: string) => call(`${session(id)}/complete`, { method: "POST" });
+	const complete = (id: string, declared?: object) =>
+		call(`${session(id)}/complete`, declared ? jsonInit(declared) : { method: "POST" });
 	const startImport = (id: string) => call(`/images/${id}/import`, jsonInit(GLANCE_DIRECT));
 	const show = async (id: string) =>
 		(await (await call(`/images/${id}`)).json()) as Record<string, unknown>;
@@ -192,6 +193,44 @@ describe("POST /v2/images/{id}/upload-session (staging in parts)", () => {
 			expect(await objectExists(id)).toBe(false);
 			expect((await t.call(t.session(id))).status).toBe(404);
 		}
+		await expectInvariants(t.tracker);
+	});
+
+	it("takes digests declared at completion, as v1's sessions do: checked by the import, never contradicting the opening's", async () => {
+		const t = stagingApp();
+		const data = randomBytes(6 * MiB, 44);
+		const other = randomBytes(6 * MiB, 45);
+		const stageAll = async (id: string, opening: object = {}) => {
+			const s = await t.openOk(id, { size: data.length, ...opening });
+			for (let n = 1; n <= s.part_count; n++) {
+				expect((await t.putPart(id, n, slice(data, s, n))).status).toBe(200);
+			}
+		};
+		// A digest the data does not have, declared at completion: the import fails it.
+		const wrong = await t.create();
+		await stageAll(wrong);
+		expect((await t.complete(wrong, { os_hash_value: await sha512Hex(other) })).status).toBe(200);
+		expect((await t.startImport(wrong)).status).toBe(202);
+		expect(await verifyUploadedImage(background(t.tracker), wrong)).toBe("killed");
+		expect(await t.show(wrong)).toMatchObject({ status: "queued" });
+
+		// One contradicting what the opening declared: 400 naming it, the session still open.
+		const clash = await t.create();
+		await stageAll(clash, { checksum: await md5Hex(data) });
+		const refused = await t.complete(clash, { checksum: await md5Hex(other) });
+		expect(refused.status).toBe(400);
+		expect((await errorOf(refused)).field).toBe("checksum");
+		expect(await t.show(clash)).toMatchObject({ status: "uploading", size: null });
+
+		// The right ones: active with them.
+		const good = await t.create();
+		await stageAll(good);
+		const declared = { checksum: await md5Hex(data), os_hash_value: await sha512Hex(data) };
+		expect((await t.complete(good, declared)).status).toBe(200);
+		expect((await t.startImport(good)).status).toBe(202);
+		expect(await verifyUploadedImage(background(t.tracker), good)).toBe("active");
+		expect(await t.show(good)).toMatchObject({ status: "active", ...declared });
+		expect((await t.call(t.session(clash), { method: "DELETE" })).status).toBe(204);
 		await expectInvariants(t.tracker);
 	});
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../app-env";
 import { methodNotAllowed } from "../../http/errors";
-import { sessionPartOf } from "../../http/image-data";
+import { declaredAtCompletion, sessionPartOf } from "../../http/image-data";
 import { v2Image } from "../../http/v2/image-view";
 import { validJson } from "../../http/validate";
 import {
@@ -91,9 +91,10 @@ const completeStagingSessionDoc = describe({
 	operationId: "completeStagingSessionV2",
 	summary: "Assemble the staged parts; the image is staged",
 	description:
-		"Every part must be stored (400 lists the missing ones). The answer is the image, `uploading` with its `size`: ready for `POST …/import` (glance-direct), which verifies size, digests and content in the background.",
+		"Every part must be stored (400 lists the missing ones). The answer is the image, `uploading` with its `size`: ready for `POST …/import` (glance-direct), which verifies size, digests and content in the background. The optional body declares digests the data must have, as v1's completion does.",
 	tags: TAGS,
 	parameters: [IMAGE_ID_PARAMETER],
+	requestBody: { required: false, content: jsonContent("CompleteUploadSession") },
 	responses: {
 		"200": {
 			description: "Staged: the image (v2 record).",
@@ -136,9 +137,10 @@ export function v2UploadSessionRoutes() {
 		throw methodNotAllowed(["PUT"]);
 	});
 
-	app.post(`${base}/complete`, completeStagingSessionDoc, async (c) =>
-		v2Json(v2Image(await completeStagingSession(c.var, c.req.param("id")))),
-	);
+	app.post(`${base}/complete`, completeStagingSessionDoc, async (c) => {
+		const declared = await declaredAtCompletion(c.req.raw);
+		return v2Json(v2Image(await completeStagingSession(c.var, c.req.param("id"), declared)));
+	});
 	app.all(`${base}/complete`, () => {
 		throw methodNotAllowed(["POST"]);
 	});
