@@ -200,7 +200,7 @@ async function bundle(name, configPath, envFile) {
 	fs.copyFileSync(path.join(ROOT, configPath), config);
 	// The copied config names its static assets relative to itself: bring them along.
 	const assets = path.join(path.dirname(path.join(ROOT, configPath)), "public");
-	if (name === "app" && fs.existsSync(assets)) {
+	if (fs.existsSync(assets)) {
 		fs.cpSync(assets, path.join(outdir, "public"), { recursive: true });
 	}
 	const env = envFile ? path.join(outdir, path.basename(envFile)) : null;
