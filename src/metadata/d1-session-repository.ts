@@ -163,8 +163,8 @@ export class D1SessionRepository implements SessionRepository {
 		expiresAt: string,
 		hash: PartHash | null,
 		arrival: string,
+		token: string,
 	): Promise<boolean> {
-		const token = crypto.randomUUID();
 		const [saved] = await this.db.batch([
 			// The state counts only if it continued the predecessor as it still is.
 			this.db

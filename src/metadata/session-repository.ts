@@ -90,7 +90,8 @@ export interface SessionRepository {
 	 * With `hash`, the part joins the chain only if the predecessor still carries `hash.after`
 	 * (else it is stored unhashed); every later part leaves the chain, since its state went
 	 * through the part's earlier bytes. False when the session is no longer open or its image
-	 * can no longer take data.
+	 * can no longer take data. `token` becomes the part's hash token: the caller picks it, so a
+	 * successor can continue the part's digests before the part is saved.
 	 */
 	savePart(
 		imageId: string,
@@ -98,6 +99,7 @@ export interface SessionRepository {
 		expiresAt: string,
 		hash: PartHash | null,
 		arrival: string,
+		token: string,
 	): Promise<boolean>;
 	/**
 	 * The purpose's completion (a v1 upload: queued → saving) and open → verifying together,

@@ -12,7 +12,8 @@ import {
  * Stores one part of exactly `length` bytes while feeding it to `digests`, from the same pull
  * loop (no tee: a lagging branch would buffer). A body of another length is a PartLengthError,
  * a hang-up a ClientDisconnectedError, the store failing a StoreWriteError; in every failure
- * the digests are to be thrown away, as they may have taken some of the bytes.
+ * the digests are to be thrown away, as they may have taken some of the bytes. `onHashed` is
+ * called once every byte is fed, before the store has finished taking the part.
  */
 export async function storeHashedPart(
 	upload: MultipartWrite,
@@ -20,6 +21,7 @@ export async function storeHashedPart(
 	body: ReadableStream<Uint8Array>,
 	length: number,
 	digests: ResumableDigests,
+	onHashed: () => void = () => {},
 ): Promise<UploadedPart> {
 	const sized = new FixedLengthStream(length);
 	const writer = sized.writable.getWriter();
@@ -40,6 +42,7 @@ export async function storeHashedPart(
 			await Promise.race([writer.write(chunk), storeFailed]);
 		});
 		if (received < length) throw new ClientDisconnectedError(received);
+		onHashed();
 		await Promise.race([writer.close(), storeFailed]);
 		return await storing;
 	} catch (err) {

@@ -104,6 +104,29 @@ async function hashedParts(id: string): Promise<number[]> {
 	return parts.filter((p) => p.hashed).map((p) => p.part_number);
 }
 
+/** A promise and the function that resolves it. */
+function settable(): { promise: Promise<void>; resolve: () => void } {
+	let resolve: () => void = () => {};
+	const promise = new Promise<void>((done) => {
+		resolve = () => done();
+	});
+	return { promise, resolve };
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+	return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Whether `condition` holds within `ms`, checked every few milliseconds. */
+async function eventually(condition: () => boolean, ms = 3_000): Promise<boolean> {
+	const deadline = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > deadline) return false;
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+	return true;
+}
+
 const image = (id: string) =>
 	storedRow(id, ["status", "size", "checksum", "os_hash_value", "status_reason"]);
 
@@ -136,6 +159,71 @@ describe("hashing the parts of an upload session", () => {
 		const answers = await Promise.all([5, 4, 3, 2, 1].map((n) => put(id, n, slice(data, n))));
 		expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
 		expect(await hashedParts(id)).toEqual([1, 2, 3, 4, 5]);
+		expect((await complete(id)).body.image.status).toBe("active");
+		await expectDigestsOf(id, data);
+	});
+
+	it("continues a predecessor the store is still taking, once its bytes are hashed", async () => {
+		// The store holds part 1 after reading it, as R2 finishing a part can.
+		const { promise: released, resolve: release } = settable();
+		const { promise: part1Read, resolve: part1Done } = settable();
+		const partsRead: number[] = [];
+		const held = storeWith({
+			uploadPart: (inner) => async (n, bytes) => {
+				const whole = bytes instanceof ReadableStream ? await readAll(bytes) : bytes;
+				partsRead.push(n);
+				if (n === 1) {
+					part1Done();
+					await released;
+				}
+				return inner.uploadPart(n, whole);
+			},
+		});
+		const { open, slice, put, complete } = harness(held);
+		const data = randomBytes(2 * PART + 777, 54);
+		const id = await open(data);
+		const first = put(id, 1, slice(data, 1));
+		await part1Read;
+		const second = put(id, 2, slice(data, 2));
+		// Through D1 alone part 2 would wait for part 1's row, which the store is holding back.
+		expect(await eventually(() => partsRead.includes(2))).toBe(true);
+		// Its row waits for its predecessor's, so saving part 1 cannot take it out of the chain.
+		expect(await new D1SessionRepository(env.DB).parts(id)).toEqual([]);
+		release();
+		expect([(await first).status, (await second).status]).toEqual([200, 200]);
+		expect((await put(id, 3, slice(data, 3))).status).toBe(200);
+		expect(await hashedParts(id)).toEqual([1, 2, 3]);
+		expect((await complete(id)).body.image.status).toBe("active");
+		await expectDigestsOf(id, data);
+	});
+
+	it("leaves a part out of the chain when the predecessor it continued is not stored", async () => {
+		const { promise: released, resolve: release } = settable();
+		const { promise: part1Read, resolve: part1Done } = settable();
+		let failures = 1;
+		const failing = storeWith({
+			uploadPart: (inner) => async (n, bytes) => {
+				const whole = bytes instanceof ReadableStream ? await readAll(bytes) : bytes;
+				if (n === 1 && failures-- > 0) {
+					part1Done();
+					await released;
+					throw new Error("R2 internal error");
+				}
+				return inner.uploadPart(n, whole);
+			},
+		});
+		const { open, slice, put, complete } = harness(failing);
+		const data = randomBytes(2 * PART + 5, 55);
+		const id = await open(data);
+		const first = put(id, 1, slice(data, 1));
+		await part1Read;
+		const second = put(id, 2, slice(data, 2));
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		release();
+		expect([(await first).status, (await second).status]).toEqual([503, 200]);
+		expect(await hashedParts(id)).toEqual([]);
+		for (const n of [1, 3]) expect((await put(id, n, slice(data, n))).status).toBe(200);
+		expect(await hashedParts(id)).toEqual([1]);
 		expect((await complete(id)).body.image.status).toBe("active");
 		await expectDigestsOf(id, data);
 	});
