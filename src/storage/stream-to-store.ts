@@ -237,9 +237,9 @@ export async function streamKnownLength(
 
 /**
  * Streams a body of unknown length (chunked, no declared size) into the store: whole parts of
- * `partSize` bytes go up one at a time as a multipart upload, so at most one part is held in
- * memory. A body smaller than one part becomes a plain object. Both digests are computed here
- * because the store knows no MD5 for multipart objects.
+ * `partSize` bytes go up as a multipart upload, one stored while the next fills, so at most two
+ * parts are held in memory. A body smaller than one part becomes a plain object. Both digests
+ * are computed here because the store knows no MD5 for multipart objects.
  */
 export async function streamUnknownLength(
 	blobs: BlobStore,
@@ -264,11 +264,25 @@ export async function streamUnknownLength(
 			throw new StoreWriteError(err);
 		}
 	};
+	// One part is in the store's hands while the next one fills: the body keeps being read
+	// while a part goes up, instead of the client waiting for every part (two parts in memory).
+	let storing: Promise<void> | null = null;
+	const settled = async () => {
+		const last = storing;
+		storing = null;
+		if (last) await last;
+	};
 	const flush = async (bytes: Uint8Array) => {
 		await beforeStoring(bytes.byteLength);
+		await settled();
 		const current = multipart.upload ?? (await storeStep(() => blobs.startMultipart(key)));
 		multipart.upload = current;
-		parts.push(await storeStep(() => current.uploadPart(parts.length + 1, bytes)));
+		const partNumber = parts.length + 1;
+		storing = storeStep(() => current.uploadPart(partNumber, bytes)).then((stored) => {
+			parts.push(stored);
+		});
+		// Awaited by the next flush or at the end; a failure must not go unhandled meanwhile.
+		storing.catch(() => {});
 	};
 	let size = 0;
 	try {
@@ -346,9 +360,11 @@ export async function streamUnknownLength(
 			await storeStep(() => blobs.put(key, new Response(tail).body ?? emptyStream(), filled));
 		} else {
 			if (filled > 0) await flush(part.subarray(0, filled));
+			await settled();
 			await storeStep(() => upload.complete(parts));
 		}
 	} catch (err) {
+		await settled().catch(() => {});
 		await multipart.upload?.abort().catch(() => {});
 		throw err;
 	}

@@ -284,6 +284,62 @@ describe("upload limits and store failures", () => {
 		expect(await objectExists(id)).toBe(false);
 	});
 
+	it("reads the next part of an unknown-length body while the store takes the one before", async () => {
+		const PART_BYTES = 5 * 1024 * 1024;
+		const CHUNK = 1024 * 1024;
+		let pulled = 0;
+		const body = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (pulled >= 3 * PART_BYTES) return controller.close();
+				controller.enqueue(new Uint8Array(CHUNK).fill(pulled / CHUNK));
+				pulled += CHUNK;
+			},
+		});
+		let readAhead = false;
+		const slowFirstPart = (e: Env): BlobStore => {
+			const real = new R2BlobStore(e.IMAGES);
+			return {
+				put: real.put.bind(real),
+				get: real.get.bind(real),
+				delete: real.delete.bind(real),
+				resumeMultipart: real.resumeMultipart.bind(real),
+				list: real.list.bind(real),
+				async startMultipart(key) {
+					const upload = await real.startMultipart(key);
+					return {
+						uploadId: upload.uploadId,
+						uploadPart: async (n, bytes) => {
+							// Part 1 is held until the whole of part 2 has been read (or 3 s went by).
+							const deadline = Date.now() + 3_000;
+							while (n === 1 && pulled < 2 * PART_BYTES && Date.now() < deadline) {
+								await new Promise((resolve) => setTimeout(resolve, 10));
+							}
+							if (n === 1) readAhead = pulled >= 2 * PART_BYTES;
+							return upload.uploadPart(n, bytes);
+						},
+						complete: (p) => upload.complete(p),
+						abort: () => upload.abort(),
+					};
+				},
+			};
+		};
+		const res = await upload(
+			body,
+			{},
+			appWith({
+				vars: { UPLOAD_PART_BYTES: String(PART_BYTES), ACCEPT_UNSIZED_UPLOADS: "true" },
+				deps: { blobStore: slowFirstPart },
+			}),
+		);
+		expect(res.status).toBe(201);
+		expect(readAhead).toBe(true);
+		const id = await lastImageId();
+		expect(await storedRow(id, ["status", "size"])).toEqual({
+			status: "active",
+			size: 3 * PART_BYTES,
+		});
+	});
+
 	it("aborts the multipart upload and kills the image when a part upload fails", async () => {
 		const failing = (e: Env): BlobStore => {
 			const real = new R2BlobStore(e.IMAGES);
