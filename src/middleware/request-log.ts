@@ -111,6 +111,9 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
 		};
 		const error = errorField(c, status);
 		if (error) line.error = error;
-		console.log(JSON.stringify(line));
+		// The console method carries the level too: Workers Logs and `wrangler tail` file the line
+		// under it (console.log would be "log" for every line, 5xx answers included).
+		if (line.level === "error") console.error(JSON.stringify(line));
+		else console.info(JSON.stringify(line));
 	};
 }
