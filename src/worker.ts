@@ -32,7 +32,7 @@ export function createWorker(overrides: Partial<AppDeps> = {}) {
 					if (outcome === "continuing") {
 						await background.enqueueVerification(message.body.image_id);
 					}
-					console.log(
+					console.info(
 						JSON.stringify({
 							level: "info",
 							msg: "upload verified",

@@ -27,7 +27,7 @@ export interface VerifiedBytes extends StreamedBytes {
 function log(level: "info" | "error", msg: string, fields: Record<string, unknown>): void {
 	const line = JSON.stringify({ level, msg, ...fields });
 	if (level === "error") console.error(line);
-	else console.log(line);
+	else console.info(line);
 }
 
 /**

@@ -101,6 +101,6 @@ export async function sweep(deps: SweepDeps, now: Date = new Date()): Promise<Sw
 	await deps.queries.setCursor(OBJECT_CURSOR, page.cursor);
 
 	report.reservationsReleased = await deps.queries.releaseLeftoverReservations();
-	console.log(JSON.stringify({ level: "info", msg: "sweep finished", ...report }));
+	console.info(JSON.stringify({ level: "info", msg: "sweep finished", ...report }));
 	return report;
 }

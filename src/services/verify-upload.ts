@@ -76,7 +76,7 @@ export async function verifyUploadedImage(
 	const kill = async (reason: string): Promise<VerifyOutcome> => {
 		if (expected.end === "import") await lifecycle.unstage(image, reason);
 		else await lifecycle.kill(image, reason);
-		console.log(
+		console.info(
 			JSON.stringify({
 				level: "info",
 				msg: "upload verification failed",
