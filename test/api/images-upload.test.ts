@@ -1,7 +1,4 @@
 import { env } from "cloudflare:workers";
-import type { Env } from "../../src/env";
-import type { BlobStore } from "../../src/storage/blob-store";
-import { R2BlobStore } from "../../src/storage/r2-blob-store";
 import { appWith } from "../helpers/app";
 import {
 	brokenStream,
@@ -16,6 +13,7 @@ import { metaHeaders } from "../helpers/fixtures";
 import { api, type Client, errorOf, worker } from "../helpers/http";
 import { objectExists, storedRow } from "../helpers/images";
 import { expectInvariants } from "../helpers/invariants";
+import { putFailingMidway, storeWith } from "../helpers/stores";
 
 interface ImageBody {
 	image: {
@@ -255,22 +253,7 @@ describe("upload limits and store failures", () => {
 	});
 
 	it("kills the image, removes partial bytes and answers 503 when R2 fails mid-stream", async () => {
-		const failing = (e: Env): BlobStore => {
-			const real = new R2BlobStore(e.IMAGES);
-			return {
-				get: real.get.bind(real),
-				delete: real.delete.bind(real),
-				startMultipart: real.startMultipart.bind(real),
-				resumeMultipart: real.resumeMultipart.bind(real),
-				list: real.list.bind(real),
-				async put(_key, body) {
-					const reader = body.getReader();
-					await reader.read();
-					await reader.cancel();
-					throw new Error("R2 internal error");
-				},
-			};
-		};
+		const failing = putFailingMidway();
 		const data = randomBytes(500_000, 11);
 		const res = await upload(
 			data,
@@ -296,33 +279,17 @@ describe("upload limits and store failures", () => {
 			},
 		});
 		let readAhead = false;
-		const slowFirstPart = (e: Env): BlobStore => {
-			const real = new R2BlobStore(e.IMAGES);
-			return {
-				put: real.put.bind(real),
-				get: real.get.bind(real),
-				delete: real.delete.bind(real),
-				resumeMultipart: real.resumeMultipart.bind(real),
-				list: real.list.bind(real),
-				async startMultipart(key) {
-					const upload = await real.startMultipart(key);
-					return {
-						uploadId: upload.uploadId,
-						uploadPart: async (n, bytes) => {
-							// Part 1 is held until the whole of part 2 has been read (or 3 s went by).
-							const deadline = Date.now() + 3_000;
-							while (n === 1 && pulled < 2 * PART_BYTES && Date.now() < deadline) {
-								await new Promise((resolve) => setTimeout(resolve, 10));
-							}
-							if (n === 1) readAhead = pulled >= 2 * PART_BYTES;
-							return upload.uploadPart(n, bytes);
-						},
-						complete: (p) => upload.complete(p),
-						abort: () => upload.abort(),
-					};
-				},
-			};
-		};
+		// Part 1 is held until the whole of part 2 has been read (or 3 s went by).
+		const slowFirstPart = storeWith({
+			uploadPart: (inner) => async (n, bytes) => {
+				const deadline = Date.now() + 3_000;
+				while (n === 1 && pulled < 2 * PART_BYTES && Date.now() < deadline) {
+					await new Promise((resolve) => setTimeout(resolve, 10));
+				}
+				if (n === 1) readAhead = pulled >= 2 * PART_BYTES;
+				return inner.uploadPart(n, bytes);
+			},
+		});
 		const res = await upload(
 			body,
 			{},
@@ -341,30 +308,16 @@ describe("upload limits and store failures", () => {
 	});
 
 	it("aborts the multipart upload and kills the image when a part upload fails", async () => {
-		const failing = (e: Env): BlobStore => {
-			const real = new R2BlobStore(e.IMAGES);
-			return {
-				put: real.put.bind(real),
-				get: real.get.bind(real),
-				delete: real.delete.bind(real),
-				resumeMultipart: real.resumeMultipart.bind(real),
-				list: real.list.bind(real),
-				async startMultipart(key) {
-					const upload = await real.startMultipart(key);
-					let parts = 0;
-					return {
-						uploadId: upload.uploadId,
-						uploadPart: (n, bytes) => {
-							parts += 1;
-							if (parts === 2) return Promise.reject(new Error("R2 part failed"));
-							return upload.uploadPart(n, bytes);
-						},
-						complete: (p) => upload.complete(p),
-						abort: () => upload.abort(),
-					};
-				},
-			};
-		};
+		const failing = storeWith({
+			uploadPart: (inner) => {
+				let parts = 0;
+				return (n, bytes) => {
+					parts += 1;
+					if (parts === 2) return Promise.reject(new Error("R2 part failed"));
+					return inner.uploadPart(n, bytes);
+				};
+			},
+		});
 		const res = await upload(
 			generatedStream(12 * 1024 * 1024),
 			{},

@@ -12,13 +12,14 @@ import { D1SessionRepository } from "../../src/metadata/d1-session-repository";
 import { D1SweeperQueries } from "../../src/metadata/d1-sweeper-queries";
 import { sweep } from "../../src/services/sweeper";
 import { verifyUploadedImage } from "../../src/services/verify-upload";
-import type { BlobStore, MultipartWrite } from "../../src/storage/blob-store";
+import type { BlobStore } from "../../src/storage/blob-store";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
 import { appWith } from "../helpers/app";
 import { brokenStream, randomBytes } from "../helpers/bytes";
 import type { ApiInit } from "../helpers/http";
 import { registerImage, storedRow } from "../helpers/images";
 import { expectInvariants } from "../helpers/invariants";
+import { storeWith } from "../helpers/stores";
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -27,30 +28,6 @@ const nodeDigests = (data: Uint8Array) => ({
 	checksum: createHash("md5").update(data).digest("hex"),
 	os_hash_value: createHash("sha512").update(data).digest("hex"),
 });
-
-/** The store, with some of its calls replaced. */
-function storeWith(changes: {
-	uploadPart?: (inner: MultipartWrite) => MultipartWrite["uploadPart"];
-	get?: BlobStore["get"];
-}): () => BlobStore {
-	return () => {
-		const store = new R2BlobStore(env.IMAGES);
-		const wrap = (write: MultipartWrite): MultipartWrite => ({
-			uploadId: write.uploadId,
-			uploadPart: changes.uploadPart?.(write) ?? ((n, bytes) => write.uploadPart(n, bytes)),
-			complete: (parts) => write.complete(parts),
-			abort: () => write.abort(),
-		});
-		return {
-			put: (...args) => store.put(...args),
-			startMultipart: async (key) => wrap(await store.startMultipart(key)),
-			resumeMultipart: (key, uploadId) => wrap(store.resumeMultipart(key, uploadId)),
-			list: (...args) => store.list(...args),
-			delete: (key) => store.delete(key),
-			get: changes.get ?? ((...args) => store.get(...args)),
-		};
-	};
-}
 
 function harness(blobStore?: () => BlobStore, vars: Partial<Cloudflare.Env> = {}) {
 	const queued: string[] = [];
@@ -117,6 +94,31 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
 	return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/**
+ * A store that reads the first write of part 1 whole, then holds it until released (as R2
+ * finishing a part can) and lets it succeed or fail; every part it reads is noted.
+ */
+function holdingPartOne({ fail }: { fail: boolean }) {
+	const released = settable();
+	const read = settable();
+	const partsRead: number[] = [];
+	let holding = true;
+	const store = storeWith({
+		uploadPart: (inner) => async (n, bytes) => {
+			const whole = bytes instanceof ReadableStream ? await readAll(bytes) : bytes;
+			partsRead.push(n);
+			if (n === 1 && holding) {
+				holding = false;
+				read.resolve();
+				await released.promise;
+				if (fail) throw new Error("R2 internal error");
+			}
+			return inner.uploadPart(n, whole);
+		},
+	});
+	return { store, read: read.promise, release: released.resolve, partsRead };
+}
+
 /** Whether `condition` holds within `ms`, checked every few milliseconds. */
 async function eventually(condition: () => boolean, ms = 3_000): Promise<boolean> {
 	const deadline = Date.now() + ms;
@@ -164,32 +166,18 @@ describe("hashing the parts of an upload session", () => {
 	});
 
 	it("continues a predecessor the store is still taking, once its bytes are hashed", async () => {
-		// The store holds part 1 after reading it, as R2 finishing a part can.
-		const { promise: released, resolve: release } = settable();
-		const { promise: part1Read, resolve: part1Done } = settable();
-		const partsRead: number[] = [];
-		const held = storeWith({
-			uploadPart: (inner) => async (n, bytes) => {
-				const whole = bytes instanceof ReadableStream ? await readAll(bytes) : bytes;
-				partsRead.push(n);
-				if (n === 1) {
-					part1Done();
-					await released;
-				}
-				return inner.uploadPart(n, whole);
-			},
-		});
-		const { open, slice, put, complete } = harness(held);
+		const held = holdingPartOne({ fail: false });
+		const { open, slice, put, complete } = harness(held.store);
 		const data = randomBytes(2 * PART + 777, 54);
 		const id = await open(data);
 		const first = put(id, 1, slice(data, 1));
-		await part1Read;
+		await held.read;
 		const second = put(id, 2, slice(data, 2));
 		// Through D1 alone part 2 would wait for part 1's row, which the store is holding back.
-		expect(await eventually(() => partsRead.includes(2))).toBe(true);
+		expect(await eventually(() => held.partsRead.includes(2))).toBe(true);
 		// Its row waits for its predecessor's, so saving part 1 cannot take it out of the chain.
 		expect(await new D1SessionRepository(env.DB).parts(id)).toEqual([]);
-		release();
+		held.release();
 		expect([(await first).status, (await second).status]).toEqual([200, 200]);
 		expect((await put(id, 3, slice(data, 3))).status).toBe(200);
 		expect(await hashedParts(id)).toEqual([1, 2, 3]);
@@ -198,28 +186,15 @@ describe("hashing the parts of an upload session", () => {
 	});
 
 	it("leaves a part out of the chain when the predecessor it continued is not stored", async () => {
-		const { promise: released, resolve: release } = settable();
-		const { promise: part1Read, resolve: part1Done } = settable();
-		let failures = 1;
-		const failing = storeWith({
-			uploadPart: (inner) => async (n, bytes) => {
-				const whole = bytes instanceof ReadableStream ? await readAll(bytes) : bytes;
-				if (n === 1 && failures-- > 0) {
-					part1Done();
-					await released;
-					throw new Error("R2 internal error");
-				}
-				return inner.uploadPart(n, whole);
-			},
-		});
-		const { open, slice, put, complete } = harness(failing);
+		const held = holdingPartOne({ fail: true });
+		const { open, slice, put, complete } = harness(held.store);
 		const data = randomBytes(2 * PART + 5, 55);
 		const id = await open(data);
 		const first = put(id, 1, slice(data, 1));
-		await part1Read;
+		await held.read;
 		const second = put(id, 2, slice(data, 2));
 		await new Promise((resolve) => setTimeout(resolve, 50));
-		release();
+		held.release();
 		expect([(await first).status, (await second).status]).toEqual([503, 200]);
 		expect(await hashedParts(id)).toEqual([]);
 		for (const n of [1, 3]) expect((await put(id, n, slice(data, n))).status).toBe(200);

@@ -15,6 +15,7 @@ import { md5Hex, randomBytes, sha512Hex } from "../helpers/bytes";
 import { type ApiInit, type Caller, errorOf } from "../helpers/http";
 import { registerImage, storedRow } from "../helpers/images";
 import { expectInvariants } from "../helpers/invariants";
+import { storeWith } from "../helpers/stores";
 
 const MiB = 1024 * 1024;
 
@@ -71,19 +72,11 @@ function part(bytes: Uint8Array) {
 const status = (id: string) => storedRow(id, ["status", "reserved_bytes", "status_reason"]);
 
 /** The store, with every read failing (as R2 can): completion must leave the work to the queue. */
-const failingReads = (): BlobStore => {
-	const store = new R2BlobStore(env.IMAGES);
-	return {
-		put: (...args) => store.put(...args),
-		startMultipart: (key) => store.startMultipart(key),
-		resumeMultipart: (key, uploadId) => store.resumeMultipart(key, uploadId),
-		list: (...args) => store.list(...args),
-		delete: (key) => store.delete(key),
-		get: async () => {
-			throw new Error("the store failed a read");
-		},
-	};
-};
+const failingReads = storeWith({
+	get: async () => {
+		throw new Error("the store failed a read");
+	},
+});
 
 describe("upload sessions", () => {
 	it("takes parts in any order, and completing verifies and activates the image", async () => {

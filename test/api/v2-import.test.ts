@@ -13,6 +13,7 @@ import { brokenStream, chunkedStream, md5Hex, randomBytes, sha512Hex } from "../
 import { type ApiInit, type Caller, errorOf, jsonInit } from "../helpers/http";
 import { objectExists, storedRow } from "../helpers/images";
 import { expectInvariants } from "../helpers/invariants";
+import { putFailingMidway } from "../helpers/stores";
 import { fixture } from "../inspection/fixtures";
 
 const RAW = { disk_format: "raw", container_format: "bare" };
@@ -157,22 +158,7 @@ describe("PUT /v2/images/{id}/stage", () => {
 	});
 
 	it("queues the image again and answers 503 when R2 fails halfway", async () => {
-		const failing = (e: Env): BlobStore => {
-			const real = new R2BlobStore(e.IMAGES);
-			return {
-				get: real.get.bind(real),
-				delete: real.delete.bind(real),
-				startMultipart: real.startMultipart.bind(real),
-				resumeMultipart: real.resumeMultipart.bind(real),
-				list: real.list.bind(real),
-				async put(_key, body) {
-					const reader = body.getReader();
-					await reader.read();
-					await reader.cancel();
-					throw new Error("R2 internal error");
-				},
-			};
-		};
+		const failing = putFailingMidway();
 		const t = importApp({}, failing);
 		const { id } = await t.create();
 		const data = randomBytes(400_000, 5);
