@@ -178,7 +178,7 @@ export const settings = v.object({
 	),
 	UPLOAD_PART_BYTES: integer(
 		8 * 1024 * 1024,
-		"part size for bodies of unknown length (streamed to R2 in parts, one part in memory)",
+		"part size for bodies of unknown length (streamed to R2 in parts: one stored while the next fills, two in memory)",
 	),
 	PUBLIC_ENDPOINT: baseUrl("base URL used in `Location` headers and the versions document", {
 		defaultText: "request origin",
