@@ -47,7 +47,6 @@ export interface PartHash {
 	after: string | null;
 }
 
-/** The digests of a completed session so far: `state` covers the first `bytes` bytes. */
 /** The last part of the run 1..c hashed in order, and the bytes that run covers. */
 export interface HashChainEnd {
 	partNumber: number;
@@ -55,6 +54,7 @@ export interface HashChainEnd {
 	bytes: number;
 }
 
+/** The digests of a completed session so far: `state` covers the first `bytes` bytes. */
 export interface HashProgress {
 	bytes: number;
 	state: string | null;
