@@ -51,6 +51,7 @@ export default defineConfig(async () => {
 						AUTH_TOKENS: JSON.stringify(TEST_AUTH_TOKENS),
 						IMAGE_PROPERTY_QUOTA: "10",
 						UPLOAD_PART_BYTES: String(5 * 1024 * 1024),
+						SESSION_PART_BYTES: String(5 * 1024 * 1024),
 						// The API suites upload random bytes labelled qcow2 (test/helpers/fixtures.ts); content
 						// checks are tested with the switch on in test/inspection/. Safety checks still apply.
 						IMAGE_MEMBER_QUOTA: "10",

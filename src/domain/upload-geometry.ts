@@ -9,7 +9,7 @@ const MIB = 1024 * 1024;
 
 export interface PartPolicy {
 	/** The part size an operator prefers. */
-	uploadPartBytes: number;
+	sessionPartBytes: number;
 	/** Largest request body; 0 means unlimited. Parts are request bodies. */
 	maxRequestBytes: number;
 }
@@ -20,7 +20,7 @@ export interface PartPolicy {
  */
 export function choosePartSize(size: number, policy: PartPolicy): number {
 	const needed = Math.ceil(Math.ceil(size / MAX_PARTS) / MIB) * MIB;
-	const partSize = Math.max(MIN_PART_BYTES, policy.uploadPartBytes, needed);
+	const partSize = Math.max(MIN_PART_BYTES, policy.sessionPartBytes, needed);
 	if (policy.maxRequestBytes > 0 && partSize > policy.maxRequestBytes) {
 		const largest = Math.floor(policy.maxRequestBytes / MIB) * MIB;
 		if (largest >= Math.max(MIN_PART_BYTES, needed)) return largest;

@@ -220,6 +220,18 @@ describe("upload sessions", () => {
 		expect((await errorOf(refused)).message).toContain("storage quota");
 	});
 
+	it("picks the part size SESSION_PART_BYTES prefers, not the unknown-length part size", async () => {
+		const { call, register } = sessionApp({
+			UPLOAD_PART_BYTES: String(5 * MiB),
+			SESSION_PART_BYTES: String(7 * MiB),
+		});
+		const id = await register();
+		const res = await call(`/images/${id}/upload-session`, json({ size: 100 * MiB }));
+		expect(res.status).toBe(201);
+		const { session } = (await res.json()) as { session: Session };
+		expect(session).toMatchObject({ part_size: 7 * MiB, part_count: 15 });
+	});
+
 	it("picks parts under the request limit and refuses images too large for it", async () => {
 		const { call, register } = sessionApp({ MAX_REQUEST_BYTES: String(6 * MiB) });
 		const id = await register();

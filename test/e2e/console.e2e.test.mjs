@@ -256,7 +256,7 @@ describe("the web console", {
 			},
 		);
 		assert.match(await text(".verdict"), /it is a qcow2 image, as declared/);
-		// 12 MiB in 5 MiB parts (UPLOAD_PART_BYTES in run.mjs): three requests, not one.
+		// 12 MiB in 5 MiB parts (SESSION_PART_BYTES in run.mjs): three requests, not one.
 		assert.equal(await page.$eval("#u-phase", (el) => el.dataset.parts), "3");
 		await shot("upload-done");
 

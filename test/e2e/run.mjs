@@ -142,6 +142,8 @@ function startServer(port, inspectorPort) {
 		// R2's smallest part, so that the console test's 12 MiB upload really takes several parts.
 		"--var",
 		"UPLOAD_PART_BYTES:5242880",
+		"--var",
+		"SESSION_PART_BYTES:5242880",
 		// A request limit the CLI's import test can exceed with a 12 MiB file (images larger than
 		// one request are staged in parts); every single-request upload of the suites is smaller.
 		"--var",

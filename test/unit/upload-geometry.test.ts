@@ -9,8 +9,8 @@ import {
 } from "../../src/domain/upload-geometry";
 
 const MiB = 1024 * 1024;
-const policy = (uploadPartBytes: number, maxRequestBytes = 0) => ({
-	uploadPartBytes,
+const policy = (sessionPartBytes: number, maxRequestBytes = 0) => ({
+	sessionPartBytes,
 	maxRequestBytes,
 });
 
