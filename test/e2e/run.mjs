@@ -245,7 +245,7 @@ function runTests(url) {
 	const tokens = devTokens();
 	const files = testFiles();
 	if (files.length === 0) throw new Error(`no *.e2e.test.mjs files in ${E2E_DIR}`);
-	testRunner = spawn(process.execPath, ["--test", "--test-reporter=spec", ...files], {
+	testRunner = spawn(process.execPath, ["--test", "--test-reporter=dot", ...files], {
 		cwd: ROOT,
 		stdio: "inherit",
 		env: {
