@@ -34,7 +34,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { bodyFile, formatBytes, seedId, seedSql } from "./lib/data.mjs";
-import { FLOOR_SLACK, floorRatio, floorRows, measureFloors } from "./lib/floor.mjs";
+import {
+	FLOOR_SLACK,
+	floorRatio,
+	floorRows,
+	hashedPutRatios,
+	measureFloors,
+} from "./lib/floor.mjs";
 import { call, requestLoad, streamDownload, streamUpload } from "./lib/load.mjs";
 import { measurePeer, peerTable, peerTarget } from "./lib/peer.mjs";
 import { cell, fmtPct, fmtRatio, markdownTable, median, mib, ratio } from "./lib/report.mjs";
@@ -622,7 +628,9 @@ async function main() {
 	);
 
 	// The hashing floor, on the baseline worker: the digests alone, in the same runtime.
-	log(`hashing floor: ${REPS} × drain, SHA-512, MD5 + SHA-512 of ${formatBytes(small.size)}`);
+	log(
+		`hashing floor: ${REPS} × drain, SHA-512, MD5 + SHA-512, SHA-512 and store of ${formatBytes(small.size)}`,
+	);
 	noise.begin();
 	const floors = await measureFloors({
 		url: base.url,
@@ -1018,6 +1026,13 @@ function render(results, small, large) {
 				`- [${verdict}] ${name}: added CPU ≤ ${FLOOR_SLACK}× the ${unknown ? "MD5 + SHA-512" : "SHA-512"} floor: ` +
 					`${added.toFixed(2)} s/GB over the bare put against ${floor.toFixed(2)} s/GB for the digests = ${exact(r)}`,
 			);
+			if (!unknown) {
+				const least = hashedPutRatios(f, floors);
+				goals.push(
+					`- [info] ${name} against the least hashing put (SHA-512 and store, nothing else): ` +
+						`${exact(least.mbps)} of its MB/s, ${exact(least.cpu)} of its server CPU per GB`,
+				);
+			}
 		}
 	}
 	const fixed = (name, label, key, pass) => {

@@ -12,6 +12,7 @@
 //   PUT  /floor/drain     read the body as glance-edge does and drop it   (the floors' zero)
 //   PUT  /floor/sha512    the same, through SHA-512                       (known-length floor)
 //   PUT  /floor/md5+sha512  the same, through MD5 and SHA-512             (unknown-length floor)
+//   PUT  /floor/store+sha512  the SHA-512 floor, stored in R2 as it is read  (the least a hashing put costs)
 //   POST /multipart/:key  start an R2 multipart upload              (vs opening an upload session)
 //   PUT  /multipart/:key/:n?uploadId=  stream a part into it       (vs a session's part)
 //   POST /multipart/:key/complete?uploadId=  assemble the parts    (vs completing the session)
@@ -76,27 +77,47 @@ async function getObject(env, key) {
 /** Bytes asked of the body per read: glance-edge's reads (src/storage/stream-to-store.ts). */
 const READ_BYTES = 1024 * 1024;
 const MIN_READ_BYTES = 64 * 1024;
-const FLOOR_DIGESTS = { drain: [], sha512: ["SHA-512"], "md5+sha512": ["MD5", "SHA-512"] };
+const FLOOR_DIGESTS = {
+	drain: [],
+	sha512: ["SHA-512"],
+	"md5+sha512": ["MD5", "SHA-512"],
+	"store+sha512": ["SHA-512"],
+};
+const FLOOR_KEY = "floor-store";
 
 /**
  * The hashing floor: the body read in glance-edge's 1 MiB BYOB reads and written to native
  * DigestStreams, as glance-edge hashes it, and nothing else (no store). Less the drain's cost,
- * that is what the digests alone cost in this runtime.
+ * that is what the digests alone cost in this runtime. `store+sha512` also writes each read to
+ * R2 through a FixedLengthStream, as any worker that hashes a body while storing it must (R2
+ * takes a stream it can see into only with a known length): the least a hashing put costs.
  */
-async function floor(kind, request) {
+async function floor(env, kind, request) {
 	const algorithms = FLOOR_DIGESTS[kind];
 	if (!algorithms || !request.body) return new Response("unknown floor", { status: 404 });
 	const digests = algorithms.map((a) => new crypto.DigestStream(a));
 	const writers = digests.map((d) => d.getWriter());
 	const reader = request.body.getReader({ mode: "byob" });
+	const sized =
+		kind === "store+sha512"
+			? new FixedLengthStream(Number(request.headers.get("content-length")))
+			: null;
+	const store = sized?.writable.getWriter();
+	const storing = sized ? env.IMAGES.put(FLOOR_KEY, sized.readable) : null;
 	let size = 0;
 	for (;;) {
 		const { done, value } = await reader.readAtLeast(MIN_READ_BYTES, new Uint8Array(READ_BYTES));
 		if (value?.byteLength) {
 			size += value.byteLength;
 			for (const w of writers) w.write(value).catch(() => {});
+			if (store) await store.write(value);
 		}
 		if (done) break;
+	}
+	if (store) {
+		await store.close();
+		await storing;
+		await env.IMAGES.delete(FLOOR_KEY);
 	}
 	const hex = [];
 	for (let i = 0; i < writers.length; i++) {
@@ -139,7 +160,7 @@ export default {
 		}
 		if (resource === "list" && method === "GET") return selectPage(env, url);
 		if (resource === "floor" && key && method === "PUT")
-			return floor(decodeURIComponent(key), request);
+			return floor(env, decodeURIComponent(key), request);
 		if (resource === "multipart" && key) {
 			return multipart(env, request, url, key, url.pathname.split("/")[3]);
 		}
