@@ -18,17 +18,20 @@ export async function captureStoredWindows(
 	blobs: BlobStore,
 	key: string,
 ): Promise<ImageWindows | null> {
-	// Unranged: a range past the end of a small or empty object is an error in R2. Only the
-	// head is read; the rest of the body is cancelled.
-	const first = await blobs.get(key);
-	if (!first) return null;
-	const size = first.size;
-	const head = await readAtMost(first.body, Math.min(size, HEAD_WINDOW));
+	// The size first, so every read is a range inside the object (R2 refuses a range past the
+	// end), and no read opens the whole object only to cancel it after its head: that starts a
+	// read of gigabytes, and under wrangler dev the simulator's cancelled pumps were followed by
+	// dropped connections on later uploads.
+	const stat = await blobs.head(key);
+	if (!stat) return null;
+	const size = stat.size;
 	const read = async (offset: number, length: number): Promise<Uint8Array> => {
+		if (length === 0) return new Uint8Array(0);
 		const part = await blobs.get(key, { offset, length });
 		if (!part) throw new Error(`object ${key} disappeared while it was being inspected`);
 		return readAtMost(part.body, length);
 	};
+	const head = await read(0, Math.min(size, HEAD_WINDOW));
 	const regions: ImageWindows["regions"][number][] = [];
 	for (const r of regionsToCapture(head)) {
 		if (r.offset >= size) continue;

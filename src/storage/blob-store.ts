@@ -59,6 +59,8 @@ export interface BlobStore {
 	): Promise<{ keys: string[]; cursor: string | null }>;
 	/** The object (or `range` of it), or null when there is none. */
 	get(key: string, range?: ByteRange): Promise<BlobBody | null>;
+	/** The object's size, without reading it; null when there is none. */
+	head(key: string): Promise<{ size: number } | null>;
 	/** Removes the object; removing a missing object is not an error. */
 	delete(key: string): Promise<void>;
 }

@@ -51,6 +51,11 @@ export class R2BlobStore implements BlobStore {
 		return { body: object.body, size: object.size };
 	}
 
+	async head(key: string): Promise<{ size: number } | null> {
+		const object = await this.bucket.head(key);
+		return object ? { size: object.size } : null;
+	}
+
 	async delete(key: string): Promise<void> {
 		await this.bucket.delete(key);
 	}

@@ -20,6 +20,7 @@ export class TrackingBlobStore implements BlobStore {
 	put: BlobStore["put"] = (...args) => this.inner.put(...args);
 	list: BlobStore["list"] = (...args) => this.inner.list(...args);
 	get: BlobStore["get"] = (...args) => this.inner.get(...args);
+	head: BlobStore["head"] = (...args) => this.inner.head(...args);
 	delete: BlobStore["delete"] = (...args) => this.inner.delete(...args);
 
 	async startMultipart(key: string): Promise<MultipartWrite> {

@@ -23,6 +23,7 @@ export function storeWith(changes: StoreChanges): () => BlobStore {
 		return {
 			put: changes.put ?? ((...args) => store.put(...args)),
 			get: changes.get ?? ((...args) => store.get(...args)),
+			head: (key) => store.head(key),
 			startMultipart: async (key) => wrap(await store.startMultipart(key)),
 			resumeMultipart: (key, uploadId) => wrap(store.resumeMultipart(key, uploadId)),
 			list: (...args) => store.list(...args),

@@ -239,14 +239,13 @@ describe("inspectStoredObject (ranged reads of a stored object)", () => {
 			const reads: { offset: number; length: number }[] = [];
 			let unranged = 0;
 			const store = blobs();
-			const counting = {
-				...store,
+			const counting = Object.assign(Object.create(store), {
 				get: (key: string, range?: { offset: number; length: number }) => {
 					if (range) reads.push(range);
 					else unranged += 1;
 					return store.get(key, range);
 				},
-			} as R2BlobStore;
+			}) as R2BlobStore;
 			const verdict = await inspectStoredObject(
 				counting,
 				`stored/${name}`,
@@ -254,8 +253,9 @@ describe("inspectStoredObject (ranged reads of a stored object)", () => {
 				policy,
 			);
 			expect(verdict?.accepted).toBe(accepted);
-			// One read of the head (its body cancelled after 1 MiB), then small ranged reads.
-			expect(unranged).toBe(1);
+			// Only small ranged reads: a whole object's stream opened to read its head and cancelled
+			// is a multi-gigabyte read begun and dropped (and it upset the local R2 simulator).
+			expect(unranged).toBe(0);
 			expect(reads.every((r) => r.length <= MiB)).toBe(true);
 			expect(reads.length).toBeLessThanOrEqual(7);
 		}
