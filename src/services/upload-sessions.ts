@@ -20,7 +20,7 @@ import { ClientDisconnectedError, PartLengthError, storePart } from "../storage/
 import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
 import { findVisibleImage } from "./image-lookup";
 import type { ImageData } from "./image-upload";
-import { chainEnd, chainStart, PartInFlight, predecessorSettled } from "./session-digests";
+import { chainEnd, chainStart } from "./session-digests";
 import { verifyUploadedImage } from "./verify-upload";
 
 export interface SessionDeps extends LifecycleDeps {
@@ -202,11 +202,10 @@ export async function storeSessionPart(
 	if (!data) throw invalid(SESSION_MESSAGES.partSize(partNumber, expected, 0), "Content-Length");
 	const write = deps.blobs.resumeMultipart(image.object_key, session.upload_id);
 	const arrival = await deps.sessions.arrive(image.id, partNumber);
-	const inFlight = PartInFlight.start(image.id, partNumber);
-	let saved = false;
+	// The part's hash token: the guard a successor's saved state is checked against.
+	const token = crypto.randomUUID();
 	try {
 		const chain = await chainStart(deps.sessions, session, partNumber);
-		if (!chain) inFlight.hashed(null);
 		// Held in an object: TypeScript does not see assignments made inside the callback.
 		const hashed: { state: string | null } = { state: null };
 		let etag: string;
@@ -214,7 +213,6 @@ export async function storeSessionPart(
 			({ etag } = chain
 				? await storeHashedPart(write, partNumber, data.body, expected, chain.digests, () => {
 						hashed.state = chain.digests.save();
-						inFlight.hashed(hashed.state);
 					})
 				: await storePart(write, partNumber, data.body, expected, declared !== null));
 		} catch (err) {
@@ -230,23 +228,20 @@ export async function storeSessionPart(
 		const part = { part_number: partNumber, size: expected, etag };
 		const hash =
 			chain && hashed.state !== null ? { state: hashed.state, after: chain.after } : null;
-		await predecessorSettled(chain);
 		// Every stored part moves the deadline: a slow upload that keeps going is not swept.
-		saved = await deps.sessions.savePart(
+		const saved = await deps.sessions.savePart(
 			image.id,
 			part,
 			deadline(deps.config),
 			hash,
 			arrival,
-			inFlight.token,
+			token,
 		);
 		if (!saved) throw conflict(SESSION_MESSAGES.closed);
 		return part;
 	} catch (err) {
 		await deps.sessions.leave(image.id, partNumber, arrival).catch(() => {});
 		throw err;
-	} finally {
-		inFlight.settle(saved);
 	}
 }
 
