@@ -20,6 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePorts, signalGroup, stopGroup } from "../../scripts/lib/process-group.mjs";
+import { describeServer } from "./lib/server-state.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const E2E_DIR = path.join(ROOT, "test", "e2e");
@@ -46,6 +47,7 @@ let logPath;
 let server; // the detached `npx wrangler dev` child; its pid is the process group id
 let serverExited = false;
 let testRunner;
+let serverUrl; // of the running server
 let finishing = false;
 
 function log(message) {
@@ -103,6 +105,18 @@ function printLogTail(reason) {
 			`${logTail()}\n` +
 			`----------------------------------------------------------------\n`,
 	);
+}
+
+/** After a failure: does the server still answer, and how busy are its processes. */
+async function printServerState() {
+	try {
+		const lines = await describeServer({ url: serverUrl, pgid: server?.pid });
+		process.stderr.write(
+			`[e2e] wrangler dev after the failure:\n${lines.map((l) => `  ${l}`).join("\n")}\n`,
+		);
+	} catch (err) {
+		log(`could not describe the server: ${err.message}`);
+	}
 }
 
 /** Runs a command to completion with its output appended to the log; resolves with the exit code. */
@@ -286,6 +300,7 @@ async function main() {
 	// Picked just before use, to keep the window in which another process could take them short.
 	const [port, inspectorPort] = await freePorts();
 	const url = `http://127.0.0.1:${port}`;
+	serverUrl = url;
 	startServer(port, inspectorPort);
 	try {
 		await waitUntilReady(url);
@@ -299,7 +314,10 @@ async function main() {
 	const code = await runTests(url);
 	testRunner = undefined;
 	if (finishing) return; // interrupted: finish() is already stopping everything
-	if (code !== 0) printLogTail(`e2e tests failed (exit ${code})`);
+	if (code !== 0) {
+		printLogTail(`e2e tests failed (exit ${code})`);
+		if (!serverExited) await printServerState();
+	}
 	if (serverExited) log("note: wrangler dev exited during the tests");
 	return finish(code);
 }
