@@ -3,15 +3,16 @@
 // dropped (`drain`) is the zero; SHA-512 is what a known-length upload must add to the bare put
 // (R2 gives it the MD5), MD5 + SHA-512 what an unknown-length one must add (multipart objects
 // have no MD5 from R2). glance-edge's added CPU per GB (its upload less the bare put) is then
-// compared with the digests' own CPU per GB (the floor route less the drain). `store+sha512`
-// hashes the body and stores it as it is read, with nothing else: the least any worker that
-// verifies a known-length upload does on this stack, against which glance-edge's own upload is
-// shown too (an [info] line, not a target).
+// compared with the digests' own CPU per GB (the floor route less the drain). The route
+// `store+sha512` hashes the body and stores it as it is read, with nothing else: the least any
+// worker that verifies a known-length upload does on this stack. It runs beside each bare put of
+// the known-length figures (measured apart, minutes away, this machine's drift swamped it), and
+// glance-edge's upload is shown against it too (an [info] line, not a target).
 
 import { streamUpload } from "./load.mjs";
 import { cell, median } from "./report.mjs";
 
-export const FLOOR_KINDS = ["drain", "sha512", "md5+sha512", "store+sha512"];
+export const FLOOR_KINDS = ["drain", "sha512", "md5+sha512"];
 /** Added CPU per GB may be this much above the digests' own (issue 18, goal 2). */
 export const FLOOR_SLACK = 1.25;
 
@@ -39,7 +40,6 @@ export async function measureFloors({ url, body, reps, cpu }) {
 				drain: [],
 				sha512: [body.sha512],
 				"md5+sha512": [body.md5, body.sha512],
-				"store+sha512": [body.sha512],
 			};
 			if (JSON.stringify(r.json.digests) !== JSON.stringify(expected[kind])) {
 				throw new Error(`floor ${kind} computed digests that do not match the file`);
@@ -63,13 +63,12 @@ export function floorRows(floors) {
 		drain: "body read and dropped (the zero)",
 		sha512: "SHA-512 (the known-length floor)",
 		"md5+sha512": "MD5 + SHA-512 (the unknown-length floor)",
-		"store+sha512": "SHA-512 and stored in R2 (the least hashing put)",
 	};
 	return FLOOR_KINDS.map((kind) => [
 		label[kind],
 		cell(floors[kind].map((r) => r.mbps)),
 		cell(floors[kind].map((r) => r.cpuSPerGB)),
-		kind === "drain" || kind === "store+sha512" ? "—" : digestCost(floors, kind).toFixed(2),
+		kind === "drain" ? "—" : digestCost(floors, kind).toFixed(2),
 	]);
 }
 
@@ -84,13 +83,17 @@ export function floorRatio(figure, floors, kind) {
 }
 
 /**
- * A known-length upload figure against the least hashing put: glance-edge's MB/s and CPU per
- * GB over those of `store+sha512`. Returns {mbps, cpu} ratios.
+ * A known-length upload figure against the least hashing put measured beside its bare puts
+ * (`figure.least`): glance-edge's MB/s and CPU per GB over those. Returns the ratios and the
+ * least hashing put's own medians.
  */
-export function hashedPutRatios(figure, floors) {
-	const least = floors["store+sha512"];
+export function hashedPutRatios(figure) {
+	const leastMbps = med(figure.least, "mbps");
+	const leastCpu = med(figure.least, "cpuSPerGB");
 	return {
-		mbps: med(figure.app, "mbps") / med(least, "mbps"),
-		cpu: med(figure.app, "cpuSPerGB") / med(least, "cpuSPerGB"),
+		leastMbps,
+		leastCpu,
+		mbps: med(figure.app, "mbps") / leastMbps,
+		cpu: med(figure.app, "cpuSPerGB") / leastCpu,
 	};
 }
