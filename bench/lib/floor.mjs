@@ -36,11 +36,7 @@ export async function measureFloors({ url, body, reps, cpu }) {
 			if (r.status !== 201 || r.json?.size !== body.size) {
 				throw new Error(`floor ${kind} answered ${r.status}: ${r.text.slice(0, 200)}`);
 			}
-			const expected = {
-				drain: [],
-				sha512: [body.sha512],
-				"md5+sha512": [body.md5, body.sha512],
-			};
+			const expected = { drain: [], sha512: [body.sha512], "md5+sha512": [body.md5, body.sha512] };
 			if (JSON.stringify(r.json.digests) !== JSON.stringify(expected[kind])) {
 				throw new Error(`floor ${kind} computed digests that do not match the file`);
 			}

@@ -4,11 +4,21 @@
 // Also: the process-group bookkeeping the memory and CPU figures need (Linux /proc; elsewhere
 // those figures are reported as unavailable).
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePorts, signalGroup, stopGroup } from "../../scripts/lib/process-group.mjs";
+import {
+	cpuSeconds,
+	cpuTicks,
+	freePorts,
+	groupProcesses,
+	HAVE_PROC,
+	signalGroup,
+	stopGroup,
+} from "../../scripts/lib/process-group.mjs";
+
+export { cpuSeconds, groupProcesses, HAVE_PROC };
 
 /**
  * The environment for every wrangler the benchmark starts. `logPath` becomes WRANGLER_LOG_PATH:
@@ -149,32 +159,6 @@ export class DevServer {
 
 // ---- /proc bookkeeping (Linux) ----
 
-export const HAVE_PROC = fs.existsSync("/proc/self/stat");
-
-/** Fields of /proc/<pid>/stat after the command name (which may contain spaces). */
-function statFields(pid) {
-	const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-	return text.slice(text.lastIndexOf(")") + 2).split(" ");
-}
-
-/** Every process of the group `pgid`, with its command name. */
-export function groupProcesses(pgid) {
-	if (!HAVE_PROC || !pgid) return [];
-	const found = [];
-	for (const entry of fs.readdirSync("/proc")) {
-		if (!/^\d+$/.test(entry)) continue;
-		try {
-			// Field 5 of stat is the process group; index 2 after the name.
-			if (Number(statFields(entry)[2]) !== pgid) continue;
-			const comm = fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim();
-			found.push({ pid: Number(entry), comm });
-		} catch {
-			// The process ended while we looked.
-		}
-	}
-	return found;
-}
-
 /** Resident set size of a process in bytes, or 0 if it is gone. */
 export function rssBytes(pid) {
 	try {
@@ -217,33 +201,6 @@ export class RssSampler {
 	}
 }
 
-/** Clock ticks per second of the /proc CPU counters. */
-export const CLOCK_TICKS = (() => {
-	if (!HAVE_PROC) return 100;
-	const out = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
-	return Number(out.stdout) > 0 ? Number(out.stdout) : 100;
-})();
-
-/** CPU seconds used so far by `pids` (user + system), or NaN without /proc. */
-export function cpuSeconds(pids) {
-	return HAVE_PROC ? ticksOf(pids) / CLOCK_TICKS : Number.NaN;
-}
-
-/** CPU ticks used so far by `pids` (user + system). */
-function ticksOf(pids) {
-	let total = 0;
-	for (const pid of pids) {
-		try {
-			const f = statFields(pid);
-			// utime and stime are fields 14 and 15 of stat: indexes 11 and 12 after the name.
-			total += Number(f[11]) + Number(f[12]);
-		} catch {
-			// Gone.
-		}
-	}
-	return total;
-}
-
 /** Busy and total ticks of all CPUs, from /proc/stat. */
 function machineTicks() {
 	const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0];
@@ -264,14 +221,14 @@ export class ForeignCpu {
 
 	begin() {
 		if (!HAVE_PROC) return;
-		this.start = { machine: machineTicks(), ours: ticksOf(this.ourPids()) };
+		this.start = { machine: machineTicks(), ours: cpuTicks(this.ourPids()) };
 	}
 
 	/** Share (0..1) of all cores used by other processes since begin(), or null. */
 	end() {
 		if (!HAVE_PROC || !this.start) return null;
 		const machine = machineTicks();
-		const ours = ticksOf(this.ourPids());
+		const ours = cpuTicks(this.ourPids());
 		const total = machine.total - this.start.machine.total;
 		if (total <= 0) return null;
 		const foreign = machine.busy - this.start.machine.busy - (ours - this.start.ours);
