@@ -7,6 +7,7 @@ import {
 	DEFAULT_PROPERTY_QUOTA,
 	DEFAULT_VMDK_ALLOWED_TYPES,
 } from "../domain/glance-rules";
+import { MAX_PART_BYTES, MIN_PART_BYTES } from "../domain/upload-geometry";
 
 /**
  * What the README's configuration table needs beyond the description and the default
@@ -22,6 +23,12 @@ export type SettingDoc = {
 };
 
 const isBlank = (raw: string) => raw.trim() === "";
+
+/**
+ * The largest unknown-length part: two are in memory at once (one stored while the next fills),
+ * beside everything else the request holds, in an isolate of 128 MB.
+ */
+const MAX_BUFFERED_PART_BYTES = 32 * 1024 * 1024;
 
 /**
  * A var as the Worker receives it. The default is in the form `[vars]` would hold, so the README
@@ -65,16 +72,41 @@ function secret(description: string, defaultText: string) {
 	);
 }
 
-function integer(fallback: number, description: string, extra?: SettingDoc) {
+/** The values a numeric setting may take; outside them it is a misconfiguration, not a clamp. */
+interface Range {
+	min?: number;
+	max?: number;
+}
+
+function outside(value: number, { min, max }: Range): string | null {
+	if (min !== undefined && value < min) return `at least ${min}`;
+	if (max !== undefined && value > max) return `at most ${max}`;
+	return null;
+}
+
+/** The range, as the README's table states it after the meaning. */
+function rangeText({ min, max }: Range): string {
+	if (min !== undefined && max !== undefined) return ` (${min} to ${max})`;
+	if (min !== undefined) return ` (at least ${min})`;
+	return max !== undefined ? ` (at most ${max})` : "";
+}
+
+function integer(fallback: number, description: string, extra: SettingDoc & Range = {}) {
+	const { min, max, ...doc } = extra;
+	const range = { min, max };
 	return v.pipe(
 		raw(String(fallback)),
 		v.check(
 			(value) => isBlank(value) || Number.isSafeInteger(Number(value)),
 			(issue) => `must be an integer, got '${issue.input}'.`,
 		),
+		v.check(
+			(value) => isBlank(value) || outside(Number(value), range) === null,
+			(issue) => `must be ${outside(Number(issue.input), range)}, got '${issue.input}'.`,
+		),
 		v.transform((value) => (isBlank(value) ? fallback : Number(value))),
-		v.description(description),
-		v.metadata({ ...extra }),
+		v.description(`${description}${rangeText(range)}`),
+		v.metadata(doc),
 	);
 }
 
@@ -163,7 +195,7 @@ export const settings = v.object({
 	IMAGE_SIZE_CAP: integer(
 		DEFAULT_IMAGE_SIZE_CAP,
 		"largest image; declared larger → 400, streamed larger → 413",
-		{ note: "1 TiB" },
+		{ note: "1 TiB", min: 1 },
 	),
 	IMAGE_PROPERTY_QUOTA: integer(
 		DEFAULT_PROPERTY_QUOTA,
@@ -174,11 +206,12 @@ export const settings = v.object({
 	MAX_REQUEST_BYTES: integer(
 		100_000_000,
 		"largest request body: the zone plan's limit (Business 200000000, Enterprise 500000000), so clients get our 413, not the edge's; `0`: unlimited",
-		{ note: "100 MB, Free/Pro" },
+		{ note: "100 MB, Free/Pro", min: 0 },
 	),
 	UPLOAD_PART_BYTES: integer(
 		8 * 1024 * 1024,
 		"part size for bodies of unknown length (streamed to R2 in parts: one stored while the next fills, two in memory)",
+		{ min: MIN_PART_BYTES, max: MAX_BUFFERED_PART_BYTES },
 	),
 	// Session parts stream through (none is held in memory), so they can be larger than the
 	// unknown-length parts: every part is a request with its own D1 writes and R2 part, and a
@@ -186,6 +219,8 @@ export const settings = v.object({
 	SESSION_PART_BYTES: integer(
 		32 * 1024 * 1024,
 		"part size upload sessions prefer (grown to fit 10 000 parts, capped at MAX_REQUEST_BYTES); a failed part is sent again whole",
+		// Smaller is raised to R2's minimum by the part-size rule; larger R2 cannot take.
+		{ max: MAX_PART_BYTES },
 	),
 	PUBLIC_ENDPOINT: baseUrl("base URL used in `Location` headers and the versions document", {
 		defaultText: "request origin",
@@ -197,7 +232,7 @@ export const settings = v.object({
 	USER_STORAGE_QUOTA: integer(
 		0,
 		"bytes each tenant may hold: active images plus uploads in progress → 413",
-		{ note: "unlimited" },
+		{ note: "unlimited", min: 0 },
 	),
 	KEYSTONE_URL: baseUrl("Keystone v3 endpoint; tokens not in `AUTH_TOKENS` are validated there", {
 		defaultText: "unset",
@@ -206,12 +241,16 @@ export const settings = v.object({
 	KEYSTONE_CACHE_SECONDS: integer(
 		300,
 		"longest a validation is cached (until the token expires, capped by this)",
+		{ min: 0 },
 	),
 	UPLOAD_SESSION_TTL_SECONDS: integer(
 		86_400,
 		"a session with no new part for this long is killed by the sweeper",
+		{ min: 1 },
 	),
-	STALE_UPLOAD_SECONDS: integer(21_600, "an image `saving` for longer is killed by the sweeper"),
+	STALE_UPLOAD_SECONDS: integer(21_600, "an image `saving` for longer is killed by the sweeper", {
+		min: 1,
+	}),
 	VMDK_ALLOWED_TYPES: vmdkTypes("VMDK subtypes accepted (`none`: no VMDK)"),
 	REQUIRE_IMAGE_FORMAT_MATCH: boolean(true, "refuse bytes that are not the declared `disk_format`"),
 	ACCEPT_UNSIZED_UPLOADS: boolean(
@@ -225,7 +264,7 @@ export const settings = v.object({
 		"HMAC key that signs short-lived download links (`POST /v1/images/{id}/download-link`)",
 		"none (download links refused with 501)",
 	),
-	DOWNLOAD_LINK_SECONDS: integer(300, "how long a signed download link stays valid"),
+	DOWNLOAD_LINK_SECONDS: integer(300, "how long a signed download link stays valid", { min: 1 }),
 	REQUEST_LOG: choice(
 		["all", "errors"],
 		"`errors`: log only 5xx answers (each log line costs CPU under load)",

@@ -3,6 +3,7 @@ import { tooLarge } from "./refusal";
 
 /** R2's multipart limits (all parts but the last the same size). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
+export const MAX_PART_BYTES = 5 * 1024 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
 
 const MIB = 1024 * 1024;

@@ -91,15 +91,24 @@ describe("POST /v1/images/{id}/download-link", () => {
 		expect(bare.status).toBe(403);
 	});
 
-	it("expires", async () => {
-		const short = appWith({ vars: { DOWNLOAD_LINK_SECONDS: "-1" } });
+	it("expires after DOWNLOAD_LINK_SECONDS", async () => {
+		const short = appWith({ vars: { DOWNLOAD_LINK_SECONDS: "60" } });
 		const image = await registerActive(randomBytes(100));
 		const res = await short.api(`/v1/images/${image.id}/download-link`, { method: "POST" });
 		expect(res.status).toBe(201);
 		const { link } = (await res.json()) as { link: Link };
 		const { pathname, search } = new URL(link.url);
-		const expired = await short.api(`${pathname}${search}`, { as: "anonymous" });
-		expect(expired.status).toBe(403);
+		const issued = Date.now();
+		const at = (seconds: number) => {
+			vi.useFakeTimers({ toFake: ["Date"], now: issued + seconds * 1000 });
+			return short.api(`${pathname}${search}`, { as: "anonymous" });
+		};
+		try {
+			expect((await at(55)).status).toBe(200);
+			expect((await at(65)).status).toBe(403);
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	it("is dead once the image is deleted", async () => {

@@ -228,6 +228,22 @@ describe("upload limits and store failures", () => {
 		expect(await objectExists(id)).toBe(false);
 	});
 
+	it("refuses every upload while UPLOAD_PART_BYTES is under R2's smallest part, storing nothing", async () => {
+		// Found with a part size of 4 MiB: each body of unknown length was taken, failed in R2 on
+		// its second part and answered 503 "the image store failed", as if R2 were down.
+		const before = await lastImageId();
+		const res = await upload(
+			generatedStream(12 * 1024 * 1024),
+			{},
+			appWith({ vars: { UPLOAD_PART_BYTES: String(4 * 1024 * 1024) } }),
+		);
+		expect(res.status).toBe(500);
+		expect((await errorOf(res)).message).toBe(
+			"Server misconfigured: UPLOAD_PART_BYTES must be at least 5242880, got '4194304'.",
+		);
+		expect(await lastImageId()).toBe(before);
+	});
+
 	it("answers 413 up front when Content-Length is over MAX_REQUEST_BYTES", async () => {
 		const before = await lastImageId();
 		const data = randomBytes(2000);
