@@ -1114,6 +1114,12 @@ function render(results, small, large) {
 				),
 			)} of its time (the parts are hashed on the way)`,
 		);
+		const retries = (side) => sessionFig[side].reduce((n, r) => n + (r.retries ?? 0), 0);
+		if (retries("app") + retries("base") > 0) {
+			sessionTargets.push(
+				`- [info] parts sent again after a dropped connection or a 503, as the CLI would: ${retries("app")} in glance-edge's sessions, ${retries("base")} in the bare multiparts (their time is in the figures)`,
+			);
+		}
 		const s = memory.session;
 		if (s?.app?.length && memory.small?.app?.length) {
 			const rise = (key) => median(memory[key].app.map((x) => x.peak - x.before));
