@@ -113,19 +113,20 @@ export class D1SessionRepository implements SessionRepository {
 				`INSERT INTO upload_part_arrivals (image_id, part_number, token, started_at)
 				 SELECT ?1, ?2, ?3, ?4 WHERE ${SESSION_IS_OPEN}
 				 ON CONFLICT (image_id, part_number) DO UPDATE SET
-					token = excluded.token, started_at = excluded.started_at`,
+					token = excluded.token, started_at = excluded.started_at, failed_at = NULL`,
 			)
 			.bind(imageId, n, token, glanceTimestamp())
 			.run();
 		return token;
 	}
 
-	async leave(imageId: string, n: number, token: string): Promise<void> {
+	async fail(imageId: string, n: number, token: string): Promise<void> {
 		await this.db
 			.prepare(
-				"DELETE FROM upload_part_arrivals WHERE image_id = ?1 AND part_number = ?2 AND token = ?3",
+				`UPDATE upload_part_arrivals SET failed_at = ?4
+				 WHERE image_id = ?1 AND part_number = ?2 AND token = ?3`,
 			)
-			.bind(imageId, n, token)
+			.bind(imageId, n, token, glanceTimestamp())
 			.run();
 	}
 
@@ -134,7 +135,7 @@ export class D1SessionRepository implements SessionRepository {
 			.prepare(
 				`SELECT ${SESSION_IS_OPEN} AS open,
 					p.part_number IS NOT NULL AS stored, p.hash_state, p.hash_token,
-					a.started_at AS arriving_since
+					a.started_at AS arriving_since, a.failed_at
 				 FROM (SELECT ?1 AS image_id, ?2 AS part_number) k
 				 LEFT JOIN upload_parts p ON p.image_id = k.image_id AND p.part_number = k.part_number
 				 LEFT JOIN upload_part_arrivals a
@@ -147,6 +148,7 @@ export class D1SessionRepository implements SessionRepository {
 				hash_state: string | null;
 				hash_token: string | null;
 				arriving_since: string | null;
+				failed_at: string | null;
 			}>();
 		return {
 			open: row?.open === 1,
@@ -154,6 +156,7 @@ export class D1SessionRepository implements SessionRepository {
 			hashState: row?.hash_state ?? null,
 			hashToken: row?.hash_token ?? null,
 			arrivingSince: row?.arriving_since ?? null,
+			failedAt: row?.failed_at ?? null,
 		};
 	}
 
@@ -179,7 +182,9 @@ export class D1SessionRepository implements SessionRepository {
 				 WHERE ${SESSION_IS_OPEN} AND ${IMAGE_TAKES_PARTS}
 				 ON CONFLICT (image_id, part_number) DO UPDATE SET
 					size = excluded.size, etag = excluded.etag, uploaded_at = excluded.uploaded_at,
-					hash_state = excluded.hash_state, hash_token = excluded.hash_token`,
+					hash_token = CASE WHEN upload_parts.hash_state = excluded.hash_state
+						THEN upload_parts.hash_token ELSE excluded.hash_token END,
+					hash_state = excluded.hash_state`,
 				)
 				.bind(
 					imageId,
@@ -191,7 +196,9 @@ export class D1SessionRepository implements SessionRepository {
 					hash?.after ?? null,
 					token,
 				),
-			// Later parts hashed through this part's earlier bytes leave the chain.
+			// Later parts hashed through this part's earlier bytes leave the chain. The same bytes
+			// sent again (a retry whose answer was lost) leave the same digests' state and keep
+			// the part's token: the parts after it stay.
 			this.db
 				.prepare(
 					`UPDATE upload_parts SET hash_state = NULL

@@ -36,8 +36,10 @@ export interface Predecessor {
 	/** Its saved digests' state (parts 1..n-1), when it is in the chain; with its token. */
 	hashState: string | null;
 	hashToken: string | null;
-	/** When a request storing it started, if one is under way. */
+	/** When a request storing it started, if one is under way or failed lately. */
 	arrivingSince: string | null;
+	/** When that request failed, if it did. */
+	failedAt: string | null;
 }
 
 /** How a stored part continues the digests: the state after it, and the predecessor read. */
@@ -81,17 +83,20 @@ export interface SessionRepository {
 	parts(imageId: string): Promise<PartRecord[]>;
 	/** Marks part `n` as being received (replacing an earlier mark); the mark's token. */
 	arrive(imageId: string, n: number): Promise<string>;
-	/** Removes the mark, if it is still the one `token` names. */
-	leave(imageId: string, n: number, token: string): Promise<void>;
+	/**
+	 * Notes on the mark, if it is still the one `token` names, that its request failed: a
+	 * successor waits a little for the part to be sent again. A new arrival clears it.
+	 */
+	fail(imageId: string, n: number, token: string): Promise<void>;
 	/** What part `n` needs to know of part `n - 1` to continue the digests. */
 	predecessor(imageId: string, n: number): Promise<Predecessor>;
 	/**
 	 * Records a part, clears its arrival mark and moves the session's deadline, in one batch.
 	 * With `hash`, the part joins the chain only if the predecessor still carries `hash.after`
 	 * (else it is stored unhashed); every later part leaves the chain, since its state went
-	 * through the part's earlier bytes. False when the session is no longer open or its image
-	 * can no longer take data. `token` becomes the part's hash token: the caller picks it, so a
-	 * successor can continue the part's digests before the part is saved.
+	 * through the part's earlier bytes, unless the part came again with the same digests'
+	 * state (the same bytes: it keeps its token). False when the session is no longer open or
+	 * its image can no longer take data. `token` becomes the part's hash token otherwise.
 	 */
 	savePart(
 		imageId: string,

@@ -1,14 +1,20 @@
 import { parseIsoTimestamp } from "../domain/time";
 import { expectedPartSize } from "../domain/upload-geometry";
-import type { PartRecord, SessionRepository, UploadSession } from "../metadata/session-repository";
+import type {
+	PartRecord,
+	Predecessor,
+	SessionRepository,
+	UploadSession,
+} from "../metadata/session-repository";
 import { ResumableDigests, UnusableHashState } from "../storage/resumable-digests";
 
 /**
  * The order in which a session's parts are hashed. MD5 and SHA-512 run over the parts in
  * order, and each stored part keeps the digests' state after it: the request storing part n
  * continues from part n-1's state while the bytes pass, so completion finds nothing (or little)
- * left to hash. A part whose predecessor is being received waits for it, briefly; one whose
- * predecessor is not coming is stored unhashed, and its bytes are hashed after completion.
+ * left to hash. A part whose predecessor is being received, or failed and is about to be sent
+ * again, waits for it, briefly; one whose predecessor is not coming is stored unhashed, and its
+ * bytes are hashed after completion.
  *
  * The state passes from part to part through D1 only, once the predecessor is stored and saved.
  * Handing it over in memory the moment the predecessor's last byte was hashed (tried: no gain
@@ -24,6 +30,13 @@ const FIRST_POLL_MS = 5;
 const LONGEST_POLL_MS = 100;
 /** A mark older than this belongs to a request that died without clearing it. */
 const ARRIVAL_STALE_MS = 10 * 60_000;
+/**
+ * How long after a part's request failed it is still expected: a client sends a dropped part
+ * again within seconds (the CLI's first retries wait about 1 s, then 2 s, then 4 s). Without
+ * the wait, the parts in flight behind it would be stored unhashed, and one dropped connection
+ * would leave the whole rest of a session to be hashed after completion.
+ */
+const RESEND_GRACE_MS = 10_000;
 
 export interface ChainStart {
 	digests: ResumableDigests;
@@ -33,9 +46,15 @@ export interface ChainStart {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function arriving(since: string | null, now: number): boolean {
-	const started = since ? parseIsoTimestamp(since) : null;
-	return started !== null && now - started.getTime() < ARRIVAL_STALE_MS;
+const millis = (timestamp: string | null) =>
+	(timestamp ? parseIsoTimestamp(timestamp) : null)?.getTime() ?? null;
+
+/** Whether the predecessor is on its way: being received, or failed and about to come again. */
+function expected(before: Predecessor, now: number): boolean {
+	const started = millis(before.arrivingSince);
+	if (started === null || now - started >= ARRIVAL_STALE_MS) return false;
+	const failed = millis(before.failedAt);
+	return failed === null || now - failed < RESEND_GRACE_MS;
 }
 
 /**
@@ -59,7 +78,7 @@ export async function chainStart(
 			return digests && { digests, after: before.hashToken };
 		}
 		const now = Date.now();
-		if (!arriving(before.arrivingSince, now)) return null;
+		if (!expected(before, now)) return null;
 		if (now - startedAt + poll > WAIT_LIMIT_MS) return null;
 		await sleep(poll);
 		poll = Math.min(poll * 2, LONGEST_POLL_MS);

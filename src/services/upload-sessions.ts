@@ -240,7 +240,7 @@ export async function storeSessionPart(
 		if (!saved) throw conflict(SESSION_MESSAGES.closed);
 		return part;
 	} catch (err) {
-		await deps.sessions.leave(image.id, partNumber, arrival).catch(() => {});
+		await deps.sessions.fail(image.id, partNumber, arrival).catch(() => {});
 		throw err;
 	}
 }

@@ -184,7 +184,7 @@ describe("hashing the parts of an upload session", () => {
 		await expectDigestsOf(id, data);
 	});
 
-	it("leaves a part out of the chain when the predecessor it continued is not stored", async () => {
+	it("waits for a predecessor that failed to be sent again, and the chain goes on", async () => {
 		const held = holdingPartOne({ fail: true });
 		const { open, slice, put, complete } = harness(held.store);
 		const data = randomBytes(2 * PART + 5, 55);
@@ -194,7 +194,36 @@ describe("hashing the parts of an upload session", () => {
 		const second = put(id, 2, slice(data, 2));
 		await new Promise((resolve) => setTimeout(resolve, 50));
 		held.release();
-		expect([(await first).status, (await second).status]).toEqual([503, 200]);
+		expect((await first).status).toBe(503);
+		// Part 2 waits on: its client's neighbour is sending part 1 again, as after a dropped part.
+		expect(await eventually(() => held.partsRead.includes(2), 300)).toBe(false);
+		expect((await put(id, 1, slice(data, 1))).status).toBe(200);
+		expect((await second).status).toBe(200);
+		expect((await put(id, 3, slice(data, 3))).status).toBe(200);
+		expect(await hashedParts(id)).toEqual([1, 2, 3]);
+		expect((await complete(id)).body.image.status).toBe("active");
+		await expectDigestsOf(id, data);
+	});
+
+	it("stops waiting for a failed predecessor not sent again in time, and stores unhashed", async () => {
+		const held = holdingPartOne({ fail: true });
+		const { open, slice, put, complete } = harness(held.store);
+		const data = randomBytes(2 * PART + 5, 57);
+		const id = await open(data);
+		const first = put(id, 1, slice(data, 1));
+		await held.read;
+		const second = put(id, 2, slice(data, 2));
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		held.release();
+		expect((await first).status).toBe(503);
+		// A minute later part 1 has not come again: part 2 waits no longer.
+		vi.useFakeTimers({ toFake: ["Date"] });
+		try {
+			vi.setSystemTime(Date.now() + 60_000);
+			expect((await second).status).toBe(200);
+		} finally {
+			vi.useRealTimers();
+		}
 		expect(await hashedParts(id)).toEqual([]);
 		for (const n of [1, 3]) expect((await put(id, n, slice(data, n))).status).toBe(200);
 		expect(await hashedParts(id)).toEqual([1]);
@@ -213,15 +242,16 @@ describe("hashing the parts of an upload session", () => {
 		await expectDigestsOf(id, data);
 	});
 
-	it("takes the parts after a re-sent part out of the chain, and hashes the new bytes", async () => {
+	it("takes the parts after a part re-sent with other bytes out of the chain", async () => {
 		const { open, slice, put, complete } = harness();
 		const first = randomBytes(3 * PART, 45);
 		const id = await open(first);
 		for (const n of [1, 2, 3]) await put(id, n, slice(first, n));
 		expect(await hashedParts(id)).toEqual([1, 2, 3]);
-		// The same bytes again (a retry whose answer was lost), then other bytes for part 2.
+		// The same bytes again (a retry whose answer was lost) leave the digests after it as they
+		// were; other bytes for part 2 take part 3 out.
 		expect((await put(id, 2, slice(first, 2))).status).toBe(200);
-		expect(await hashedParts(id)).toEqual([1, 2]);
+		expect(await hashedParts(id)).toEqual([1, 2, 3]);
 		const changed = first.slice();
 		changed.set(randomBytes(PART, 46), PART);
 		expect((await put(id, 2, slice(changed, 2))).status).toBe(200);
@@ -238,12 +268,13 @@ describe("hashing the parts of an upload session", () => {
 		const cut = await put(id, 2, brokenStream(PART / 2), PART);
 		expect(cut.status).toBe(503);
 		expect(await hashedParts(id)).toEqual([1]);
-		const arrivals = await env.DB.prepare(
-			"SELECT COUNT(*) AS n FROM upload_part_arrivals WHERE image_id = ?1",
+		// Its mark says it failed: a successor waits a little for it to be sent again.
+		const marks = await env.DB.prepare(
+			"SELECT part_number, failed_at IS NOT NULL AS failed FROM upload_part_arrivals WHERE image_id = ?1",
 		)
 			.bind(id)
-			.first<{ n: number }>();
-		expect(arrivals?.n).toBe(0);
+			.all<{ part_number: number; failed: number }>();
+		expect(marks.results).toEqual([{ part_number: 2, failed: 1 }]);
 		for (const n of [2, 3]) expect((await put(id, n, slice(data, n))).status).toBe(200);
 		expect(await hashedParts(id)).toEqual([1, 2, 3]);
 		expect((await complete(id)).body.image.status).toBe("active");
