@@ -364,9 +364,14 @@ export class Client {
 	}
 
 	/** HEAD /v1/images/{id}: the image from its headers, or null on 404. */
-	async headImage(/** @type {string} */ id) {
+	/**
+	 * @param {string} id
+	 * @param {{timeoutMs?: number}} [options] per attempt; an attempt that runs out is retried
+	 */
+	async headImage(id, { timeoutMs } = {}) {
 		const what = `reading image ${id}`;
-		const res = await this.call("HEAD", `/v1/images/${encodeURIComponent(id)}`, { what });
+		const path = `/v1/images/${encodeURIComponent(id)}`;
+		const res = await this.call("HEAD", path, { what, ...(timeoutMs ? { timeoutMs } : {}) });
 		if (res.status === 404) return null;
 		if (!res.ok) throw await this.failure(what, res);
 		await drain(res);

@@ -80,6 +80,12 @@ const PART_STALL_MS = 60_000;
 const PART_ANSWER_MS = 300_000;
 const POLL_FIRST_MS = 500;
 const POLL_MAX_MS = 5_000;
+/**
+ * A status poll answers in milliseconds; one that has not in this long is asked again rather
+ * than waited for (under `wrangler dev`, a request that arrives while the queue consumer is
+ * verifying is never answered).
+ */
+const POLL_REQUEST_TIMEOUT_MS = 5_000;
 
 const sessionPath = (/** @type {string} */ id) =>
 	`/v1/images/${encodeURIComponent(id)}/upload-session`;
@@ -670,7 +676,7 @@ async function waitForVerification(client, ui, id, timeoutMs) {
 	let delay = POLL_FIRST_MS;
 	try {
 		for (;;) {
-			const image = await client.headImage(id);
+			const image = await client.headImage(id, { timeoutMs: POLL_REQUEST_TIMEOUT_MS });
 			if (!image) throw refused(`image ${id} disappeared while it was being verified`);
 			if (image.status === "active" || image.status === "killed") return image;
 			if (image.status !== "saving") {

@@ -188,10 +188,14 @@ export async function sessionUpload({ url, auth, body }) {
 	};
 }
 
-/** The image's status by HEAD; null when the request failed (a dropped connection: poll again). */
+/**
+ * The image's status by HEAD; null when the request failed or was not answered in 5 s (poll
+ * again): under `wrangler dev` a request that arrives while the queue consumer verifies is never
+ * answered, and one such poll counted 300 s into a figure.
+ */
 async function headStatus(url, headers) {
 	try {
-		const head = await fetch(url, { method: "HEAD", headers });
+		const head = await fetch(url, { method: "HEAD", headers, signal: AbortSignal.timeout(5_000) });
 		return head.headers.get("x-image-meta-status");
 	} catch {
 		return null;

@@ -277,6 +277,23 @@ describe("upload", () => {
 		);
 	});
 
+	test("a status poll the server never answers is asked again, and the upload finishes", async () => {
+		const { file, data } = writeFile("lost-poll.img", 2 * MiB + 7);
+		server.hooks.holdVerification = true;
+		server.hooks.hangSavingHeads = 1;
+		const cli = startCli(uploadArgs(file, "--json"));
+		await waitFor(() => server.hooks.hangSavingHeads === 0, "the poll left unanswered");
+		const mark = server.log.length;
+		await waitFor(
+			() => server.log.slice(mark).some((e) => e.method === "HEAD"),
+			"a poll after the one left unanswered",
+		);
+		server.release();
+		const r = await cli.done;
+		assert.equal(r.code, 0, r.stderr);
+		assert.equal(JSON.parse(r.stdout).checksum, md5(data));
+	});
+
 	test("a file changed since the interrupted run starts over with a new image", async () => {
 		const { file } = writeFile("changed.img", 2 * MiB);
 		server.hooks.partAlwaysFail.set(2, 500);

@@ -37,6 +37,8 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 		ignoreRange: false,
 		/** When true, completed uploads stay `saving` until release() is called. */
 		holdVerification: false,
+		/** How many HEADs of a `saving` image are read and never answered. */
+		hangSavingHeads: 0,
 	};
 	const held = [];
 	/** The bodies POSTed to the stand-in Keystone; the one password it accepts. */
@@ -272,6 +274,11 @@ export async function startFakeServer({ partSize = 1024 * 1024, verifyDelayMs = 
 				return res.end();
 			}
 			if (req.method === "HEAD") {
+				if (img.status === "saving" && hooks.hangSavingHeads > 0) {
+					hooks.hangSavingHeads -= 1;
+					hanging.add(res);
+					return;
+				}
 				res.writeHead(200, { ...metaHeaders(img), "Content-Type": "text/plain" });
 				return res.end();
 			}
