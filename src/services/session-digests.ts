@@ -78,8 +78,27 @@ export async function chainStart(
 			return digests && { digests, after: before.hashToken };
 		}
 		const now = Date.now();
-		if (!expected(before, now)) return null;
-		if (now - startedAt + poll > WAIT_LIMIT_MS) return null;
+		const outOfChain = !expected(before, now)
+			? before.stored
+				? "the part before it is stored unhashed"
+				: "the part before it is not on its way"
+			: now - startedAt + poll > WAIT_LIMIT_MS
+				? "the wait for the part before it ran out"
+				: null;
+		if (outOfChain) {
+			// Everything after this part is hashed after completion: worth knowing why.
+			console.info(
+				JSON.stringify({
+					level: "info",
+					msg: "session part stored unhashed",
+					image_id: session.image_id,
+					part_number: n,
+					reason: outOfChain,
+					waited_ms: now - startedAt,
+				}),
+			);
+			return null;
+		}
 		await sleep(poll);
 		poll = Math.min(poll * 2, LONGEST_POLL_MS);
 	}

@@ -235,7 +235,21 @@ describe("hashing the parts of an upload session", () => {
 		const { open, slice, put, complete } = harness();
 		const data = randomBytes(2 * PART + 10, 44);
 		const id = await open(data);
-		for (const n of [3, 2, 1]) expect((await put(id, n, slice(data, n))).status).toBe(200);
+		const info = vi.spyOn(console, "info");
+		try {
+			for (const n of [3, 2, 1]) expect((await put(id, n, slice(data, n))).status).toBe(200);
+			// Why each part left the chain is logged.
+			const reasons = info.mock.calls
+				.map(([line]) => JSON.parse(String(line)))
+				.filter((entry) => entry.msg === "session part stored unhashed" && entry.image_id === id)
+				.map((entry) => [entry.part_number, entry.reason]);
+			expect(reasons).toEqual([
+				[3, "the part before it is not on its way"],
+				[2, "the part before it is not on its way"],
+			]);
+		} finally {
+			info.mockRestore();
+		}
 		expect(await hashedParts(id)).toEqual([1]);
 		const done = await complete(id);
 		expect(done.body.image.status).toBe("active");
