@@ -119,6 +119,24 @@ function holdingPartOne({ fail }: { fail: boolean }) {
 	return { store, read: read.promise, release: released.resolve, partsRead };
 }
 
+/**
+ * A session of three parts whose part 1 the store fails after reading it whole, while part 2
+ * waits for it; part 2's answer still to come.
+ */
+async function partOneFailsUnderPartTwo(seed: number) {
+	const held = holdingPartOne({ fail: true });
+	const h = harness(held.store);
+	const data = randomBytes(2 * PART + 5, seed);
+	const id = await h.open(data);
+	const first = h.put(id, 1, h.slice(data, 1));
+	await held.read;
+	const second = h.put(id, 2, h.slice(data, 2));
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	held.release();
+	expect((await first).status).toBe(503);
+	return { ...h, held, data, id, second };
+}
+
 /** Whether `condition` holds within `ms`, checked every few milliseconds. */
 async function eventually(condition: () => boolean, ms = 3_000): Promise<boolean> {
 	const deadline = Date.now() + ms;
@@ -185,16 +203,7 @@ describe("hashing the parts of an upload session", () => {
 	});
 
 	it("waits for a predecessor that failed to be sent again, and the chain goes on", async () => {
-		const held = holdingPartOne({ fail: true });
-		const { open, slice, put, complete } = harness(held.store);
-		const data = randomBytes(2 * PART + 5, 55);
-		const id = await open(data);
-		const first = put(id, 1, slice(data, 1));
-		await held.read;
-		const second = put(id, 2, slice(data, 2));
-		await new Promise((resolve) => setTimeout(resolve, 50));
-		held.release();
-		expect((await first).status).toBe(503);
+		const { held, slice, put, complete, data, id, second } = await partOneFailsUnderPartTwo(55);
 		// Part 2 waits on: its client's neighbour is sending part 1 again, as after a dropped part.
 		expect(await eventually(() => held.partsRead.includes(2), 300)).toBe(false);
 		expect((await put(id, 1, slice(data, 1))).status).toBe(200);
@@ -206,16 +215,7 @@ describe("hashing the parts of an upload session", () => {
 	});
 
 	it("stops waiting for a failed predecessor not sent again in time, and stores unhashed", async () => {
-		const held = holdingPartOne({ fail: true });
-		const { open, slice, put, complete } = harness(held.store);
-		const data = randomBytes(2 * PART + 5, 57);
-		const id = await open(data);
-		const first = put(id, 1, slice(data, 1));
-		await held.read;
-		const second = put(id, 2, slice(data, 2));
-		await new Promise((resolve) => setTimeout(resolve, 50));
-		held.release();
-		expect((await first).status).toBe(503);
+		const { slice, put, complete, data, id, second } = await partOneFailsUnderPartTwo(57);
 		// A minute later part 1 has not come again: part 2 waits no longer.
 		vi.useFakeTimers({ toFake: ["Date"] });
 		try {
