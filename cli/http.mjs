@@ -363,15 +363,18 @@ export class Client {
 		return isRetryableStatus(res.status) ? networkFailure(message) : refused(message);
 	}
 
-	/** HEAD /v1/images/{id}: the image from its headers, or null on 404. */
 	/**
+	 * HEAD /v1/images/{id}: the image from its headers, or null on 404.
 	 * @param {string} id
-	 * @param {{timeoutMs?: number}} [options] per attempt; an attempt that runs out is retried
+	 * @param {{timeoutMs?: number}} [options] per attempt (default: the client's); an attempt
+	 *   that runs out is retried
 	 */
 	async headImage(id, { timeoutMs } = {}) {
 		const what = `reading image ${id}`;
-		const path = `/v1/images/${encodeURIComponent(id)}`;
-		const res = await this.call("HEAD", path, { what, ...(timeoutMs ? { timeoutMs } : {}) });
+		const res = await this.call("HEAD", `/v1/images/${encodeURIComponent(id)}`, {
+			what,
+			timeoutMs,
+		});
 		if (res.status === 404) return null;
 		if (!res.ok) throw await this.failure(what, res);
 		await drain(res);

@@ -58,6 +58,19 @@ function expected(before: Predecessor, now: number): boolean {
 }
 
 /**
+ * Why a part stops waiting for its predecessor, or null while it waits on; `waited` is how long
+ * it will have waited after the next poll.
+ */
+function whyNotWaiting(before: Predecessor, now: number, waited: number): string | null {
+	if (!expected(before, now)) {
+		return before.stored
+			? "the part before it is stored unhashed"
+			: "the part before it is not on its way";
+	}
+	return waited > WAIT_LIMIT_MS ? "the wait for the part before it ran out" : null;
+}
+
+/**
  * The digests part `n` continues, once its predecessor is hashed; null when the part is to be
  * stored unhashed (the predecessor is neither hashed nor on its way, the wait ran out, or the
  * session closed).
@@ -78,13 +91,7 @@ export async function chainStart(
 			return digests && { digests, after: before.hashToken };
 		}
 		const now = Date.now();
-		const outOfChain = !expected(before, now)
-			? before.stored
-				? "the part before it is stored unhashed"
-				: "the part before it is not on its way"
-			: now - startedAt + poll > WAIT_LIMIT_MS
-				? "the wait for the part before it ran out"
-				: null;
+		const outOfChain = whyNotWaiting(before, now, now - startedAt + poll);
 		if (outOfChain) {
 			// Everything after this part is hashed after completion: worth knowing why.
 			console.info(
