@@ -34,13 +34,18 @@ export async function storeHashedPart(
 	storeFailed.catch(() => {});
 	let received = 0;
 	try {
-		await pump(body, async (chunk) => {
-			if (received + chunk.byteLength > length) throw new TooManyBytesError(length);
-			received += chunk.byteLength;
-			// Before the write: the store may take ownership of the chunk's buffer.
-			digests.update(chunk);
-			await Promise.race([writer.write(chunk), storeFailed]);
-		});
+		await pump(
+			body,
+			async (chunk) => {
+				if (received + chunk.byteLength > length) throw new TooManyBytesError(length);
+				received += chunk.byteLength;
+				// Before the write: the store may take ownership of the chunk's buffer.
+				digests.update(chunk);
+				// Settled writes are consumed (the store has copied the bytes): the buffer is free.
+				await Promise.race([writer.write(chunk), storeFailed]);
+			},
+			{ reuse: true },
+		);
 		if (received < length) throw new ClientDisconnectedError(received);
 		onHashed();
 		await Promise.race([writer.close(), storeFailed]);
@@ -73,7 +78,7 @@ export async function hashStoredRange(
 	if (!object) throw new Error(`object ${key} disappeared while it was being hashed`);
 	let fed = 0;
 	try {
-		fed = await pump(object.body, (chunk) => digests.update(chunk));
+		fed = await pump(object.body, (chunk) => digests.update(chunk), { reuse: true });
 	} catch (err) {
 		throw err instanceof ClientDisconnectedError ? (err.cause ?? err) : err;
 	}

@@ -82,7 +82,7 @@ class Digests {
 const READ_BYTES = 1024 * 1024;
 const MIN_READ_BYTES = 64 * 1024;
 
-type ReadChunk = () => Promise<Uint8Array | null>;
+type ReadChunk = (recycled?: Uint8Array) => Promise<Uint8Array | null>;
 
 /** A BYOB reader when `source` is a byte stream (request bodies are), else null. */
 function byteReader(source: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
@@ -97,6 +97,8 @@ function byteReader(source: ReadableStream<Uint8Array>): ReadableStreamBYOBReade
  * Reads a body in large chunks. Request bodies are byte streams, so a BYOB reader with
  * workerd's readAtLeast gathers up to 1 MiB per read instead of the transport's small chunks
  * (measured: about 1.5× the upload rate). Other streams fall back to their own chunks.
+ * `recycled`, when given, is a chunk this reader handed out that nobody holds any more: its
+ * buffer takes the next read instead of a new one.
  */
 function chunkReader(source: ReadableStream<Uint8Array>): {
 	read: ReadChunk;
@@ -106,11 +108,12 @@ function chunkReader(source: ReadableStream<Uint8Array>): {
 	if (byob) {
 		const reader = byob;
 		return {
-			read: async () => {
-				const { done, value } = await reader.readAtLeast(
-					MIN_READ_BYTES,
-					new Uint8Array(READ_BYTES),
-				);
+			read: async (recycled) => {
+				const buffer =
+					recycled?.buffer.byteLength === READ_BYTES
+						? new Uint8Array(recycled.buffer)
+						: new Uint8Array(READ_BYTES);
+				const { done, value } = await reader.readAtLeast(MIN_READ_BYTES, buffer);
 				if (value && value.byteLength > 0) return value;
 				return done ? null : new Uint8Array(0);
 			},
@@ -127,18 +130,25 @@ function chunkReader(source: ReadableStream<Uint8Array>): {
 	};
 }
 
-/** Reads `source` to the end, handing each chunk to `onChunk`; read failures are the client's. */
+/**
+ * Reads `source` to the end, handing each chunk to `onChunk`; read failures are the client's.
+ * With `reuse`, the caller promises that a chunk is neither kept nor still being read once its
+ * `onChunk` has settled, so one buffer serves every read: a 2 GiB session part path otherwise
+ * leaves 2 GiB of 1 MiB buffers to the collector, and workerd's memory rose with it.
+ */
 export async function pump(
 	source: ReadableStream<Uint8Array>,
 	onChunk: (chunk: Uint8Array) => Promise<void> | void,
+	{ reuse = false }: { reuse?: boolean } = {},
 ): Promise<number> {
 	const reader = chunkReader(source);
 	let received = 0;
+	let spent: Uint8Array | undefined;
 	try {
 		for (;;) {
 			let chunk: Uint8Array | null;
 			try {
-				chunk = await reader.read();
+				chunk = await reader.read(spent);
 			} catch (err) {
 				throw new ClientDisconnectedError(received, err);
 			}
@@ -146,6 +156,7 @@ export async function pump(
 			if (chunk.byteLength === 0) continue;
 			received += chunk.byteLength;
 			await onChunk(chunk);
+			if (reuse) spent = chunk;
 		}
 	} catch (err) {
 		await discardRest(reader, err);
