@@ -135,7 +135,14 @@ export class D1SessionRepository implements SessionRepository {
 			.prepare(
 				`SELECT ${SESSION_IS_OPEN} AS open,
 					p.part_number IS NOT NULL AS stored, p.hash_state, p.hash_token,
-					a.started_at AS arriving_since, a.failed_at
+					a.started_at AS arriving_since, a.failed_at,
+					(?2 <= 1
+						OR EXISTS (SELECT 1 FROM upload_parts
+							WHERE image_id = ?1 AND part_number = ?2 - 1)
+						OR EXISTS (SELECT 1 FROM upload_part_arrivals
+							WHERE image_id = ?1 AND part_number = ?2 - 1))
+					AND NOT EXISTS (SELECT 1 FROM upload_parts
+						WHERE image_id = ?1 AND part_number > ?2 + 1) AS in_order
 				 FROM (SELECT ?1 AS image_id, ?2 AS part_number) k
 				 LEFT JOIN upload_parts p ON p.image_id = k.image_id AND p.part_number = k.part_number
 				 LEFT JOIN upload_part_arrivals a
@@ -149,6 +156,7 @@ export class D1SessionRepository implements SessionRepository {
 				hash_token: string | null;
 				arriving_since: string | null;
 				failed_at: string | null;
+				in_order: number;
 			}>();
 		return {
 			open: row?.open === 1,
@@ -157,6 +165,7 @@ export class D1SessionRepository implements SessionRepository {
 			hashToken: row?.hash_token ?? null,
 			arrivingSince: row?.arriving_since ?? null,
 			failedAt: row?.failed_at ?? null,
+			inOrder: row?.in_order === 1,
 		};
 	}
 

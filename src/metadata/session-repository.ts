@@ -40,6 +40,11 @@ export interface Predecessor {
 	arrivingSince: string | null;
 	/** When that request failed, if it did. */
 	failedAt: string | null;
+	/**
+	 * The parts around it come in order: the part before the predecessor is stored or on its way
+	 * (or there is none), and no part after the asking one is stored yet.
+	 */
+	inOrder: boolean;
 }
 
 /** How a stored part continues the digests: the state after it, and the predecessor read. */

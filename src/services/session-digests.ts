@@ -13,8 +13,9 @@ import { ResumableDigests, UnusableHashState } from "../storage/resumable-digest
  * order, and each stored part keeps the digests' state after it: the request storing part n
  * continues from part n-1's state while the bytes pass, so completion finds nothing (or little)
  * left to hash. A part whose predecessor is being received, or failed and is about to be sent
- * again, waits for it, briefly; one whose predecessor is not coming is stored unhashed, and its
- * bytes are hashed after completion.
+ * again, or has not reached the worker yet while the parts around it come in order, waits for
+ * it, briefly; one whose predecessor is not coming is stored unhashed, and its bytes are hashed
+ * after completion.
  *
  * The state passes from part to part through D1 only, once the predecessor is stored and saved.
  * Handing it over in memory the moment the predecessor's last byte was hashed (tried: no gain
@@ -37,6 +38,14 @@ const ARRIVAL_STALE_MS = 10 * 60_000;
  * would leave the whole rest of a session to be hashed after completion.
  */
 const RESEND_GRACE_MS = 10_000;
+/**
+ * How long a part waits for a predecessor not seen at all, when the parts around it come in
+ * order. Requests opened together (the console opens its parts at once) reach the worker in any
+ * order, and a request lost before the worker saw it (measured under `wrangler dev`: the proxy
+ * dropped one, and its successor found nothing) is sent again within a second or two. A client
+ * sending parts out of order shows it by the parts around, and does not wait.
+ */
+const ARRIVAL_GRACE_MS = 3_000;
 
 export interface ChainStart {
 	digests: ResumableDigests;
@@ -62,6 +71,9 @@ function expected(before: Predecessor, now: number): boolean {
  * it will have waited after the next poll.
  */
 function whyNotWaiting(before: Predecessor, now: number, waited: number): string | null {
+	if (!before.stored && before.arrivingSince === null && before.inOrder) {
+		return waited > ARRIVAL_GRACE_MS ? "the part before it did not arrive" : null;
+	}
 	if (!expected(before, now)) {
 		return before.stored
 			? "the part before it is stored unhashed"

@@ -231,13 +231,61 @@ describe("hashing the parts of an upload session", () => {
 		await expectDigestsOf(id, data);
 	});
 
+	it("waits for a predecessor not seen yet while the parts come in order, as after a lost request", async () => {
+		const { open, slice, put, complete } = harness();
+		const data = randomBytes(2 * PART + 99, 58);
+		const id = await open(data);
+		// Part 2 reaches the worker first: part 1 was opened with it, or lost on the way and resent.
+		const second = put(id, 2, slice(data, 2));
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		expect(await hashedParts(id)).toEqual([]);
+		expect((await put(id, 1, slice(data, 1))).status).toBe(200);
+		expect((await second).status).toBe(200);
+		expect((await put(id, 3, slice(data, 3))).status).toBe(200);
+		expect(await hashedParts(id)).toEqual([1, 2, 3]);
+		expect((await complete(id)).body.image.status).toBe("active");
+		await expectDigestsOf(id, data);
+	});
+
+	it("stops waiting for a predecessor that does not arrive, and says why", async () => {
+		const { open, slice, put, complete } = harness();
+		const data = randomBytes(2 * PART + 3, 59);
+		const id = await open(data);
+		const info = vi.spyOn(console, "info");
+		try {
+			const second = put(id, 2, slice(data, 2));
+			await new Promise((resolve) => setTimeout(resolve, 200));
+			vi.useFakeTimers({ toFake: ["Date"] });
+			try {
+				vi.setSystemTime(Date.now() + 60_000);
+				expect((await second).status).toBe(200);
+			} finally {
+				vi.useRealTimers();
+			}
+			const reasons = info.mock.calls
+				.map(([line]) => JSON.parse(String(line)))
+				.filter((entry) => entry.msg === "session part stored unhashed" && entry.image_id === id)
+				.map((entry) => [entry.part_number, entry.reason]);
+			expect(reasons).toEqual([[2, "the part before it did not arrive"]]);
+		} finally {
+			info.mockRestore();
+		}
+		for (const n of [1, 3]) expect((await put(id, n, slice(data, n))).status).toBe(200);
+		expect(await hashedParts(id)).toEqual([1]);
+		expect((await complete(id)).body.image.status).toBe("active");
+		await expectDigestsOf(id, data);
+	});
+
 	it("stores a part whose predecessor is not coming unhashed, and completion hashes it", async () => {
 		const { open, slice, put, complete } = harness();
 		const data = randomBytes(2 * PART + 10, 44);
 		const id = await open(data);
 		const info = vi.spyOn(console, "info");
 		try {
+			// Sent last part first: the parts around each show it, and none waits for the one before.
+			const started = Date.now();
 			for (const n of [3, 2, 1]) expect((await put(id, n, slice(data, n))).status).toBe(200);
+			expect(Date.now() - started).toBeLessThan(2_000);
 			// Why each part left the chain is logged.
 			const reasons = info.mock.calls
 				.map(([line]) => JSON.parse(String(line)))
