@@ -147,6 +147,20 @@ async function eventually(condition: () => boolean, ms = 3_000): Promise<boolean
 	return true;
 }
 
+/** The parts of image `id` logged as stored unhashed while `during` runs, with the reasons. */
+async function unhashedReasons(id: string, during: () => Promise<void>) {
+	const info = vi.spyOn(console, "info");
+	try {
+		await during();
+		return info.mock.calls
+			.map(([line]) => JSON.parse(String(line)))
+			.filter((entry) => entry.msg === "session part stored unhashed" && entry.image_id === id)
+			.map((entry) => [entry.part_number, entry.reason]);
+	} finally {
+		info.mockRestore();
+	}
+}
+
 const image = (id: string) =>
 	storedRow(id, ["status", "size", "checksum", "os_hash_value", "status_reason"]);
 
@@ -251,8 +265,7 @@ describe("hashing the parts of an upload session", () => {
 		const { open, slice, put, complete } = harness();
 		const data = randomBytes(2 * PART + 3, 59);
 		const id = await open(data);
-		const info = vi.spyOn(console, "info");
-		try {
+		const reasons = await unhashedReasons(id, async () => {
 			const second = put(id, 2, slice(data, 2));
 			await new Promise((resolve) => setTimeout(resolve, 200));
 			vi.useFakeTimers({ toFake: ["Date"] });
@@ -262,14 +275,8 @@ describe("hashing the parts of an upload session", () => {
 			} finally {
 				vi.useRealTimers();
 			}
-			const reasons = info.mock.calls
-				.map(([line]) => JSON.parse(String(line)))
-				.filter((entry) => entry.msg === "session part stored unhashed" && entry.image_id === id)
-				.map((entry) => [entry.part_number, entry.reason]);
-			expect(reasons).toEqual([[2, "the part before it did not arrive"]]);
-		} finally {
-			info.mockRestore();
-		}
+		});
+		expect(reasons).toEqual([[2, "the part before it did not arrive"]]);
 		for (const n of [1, 3]) expect((await put(id, n, slice(data, n))).status).toBe(200);
 		expect(await hashedParts(id)).toEqual([1]);
 		expect((await complete(id)).body.image.status).toBe("active");
@@ -280,24 +287,17 @@ describe("hashing the parts of an upload session", () => {
 		const { open, slice, put, complete } = harness();
 		const data = randomBytes(2 * PART + 10, 44);
 		const id = await open(data);
-		const info = vi.spyOn(console, "info");
-		try {
+		const reasons = await unhashedReasons(id, async () => {
 			// Sent last part first: the parts around each show it, and none waits for the one before.
 			const started = Date.now();
 			for (const n of [3, 2, 1]) expect((await put(id, n, slice(data, n))).status).toBe(200);
 			expect(Date.now() - started).toBeLessThan(2_000);
-			// Why each part left the chain is logged.
-			const reasons = info.mock.calls
-				.map(([line]) => JSON.parse(String(line)))
-				.filter((entry) => entry.msg === "session part stored unhashed" && entry.image_id === id)
-				.map((entry) => [entry.part_number, entry.reason]);
-			expect(reasons).toEqual([
-				[3, "the part before it is not on its way"],
-				[2, "the part before it is not on its way"],
-			]);
-		} finally {
-			info.mockRestore();
-		}
+		});
+		// Why each part left the chain is logged.
+		expect(reasons).toEqual([
+			[3, "the part before it is not on its way"],
+			[2, "the part before it is not on its way"],
+		]);
 		expect(await hashedParts(id)).toEqual([1]);
 		const done = await complete(id);
 		expect(done.body.image.status).toBe("active");
