@@ -20,7 +20,7 @@ import { ClientDisconnectedError, PartLengthError, storePart } from "../storage/
 import { ImageLifecycle, type LifecycleDeps } from "./image-lifecycle";
 import { findVisibleImage } from "./image-lookup";
 import type { ImageData } from "./image-upload";
-import { chainEnd, chainStart } from "./session-digests";
+import { chainEnd, chainStart, partSettled } from "./session-digests";
 import { verifyUploadedImage } from "./verify-upload";
 
 export interface SessionDeps extends LifecycleDeps {
@@ -242,6 +242,9 @@ export async function storeSessionPart(
 	} catch (err) {
 		await deps.sessions.fail(image.id, partNumber, arrival).catch(() => {});
 		throw err;
+	} finally {
+		// Saved or given up: a successor waiting in this isolate looks at D1 again now.
+		partSettled(image.id);
 	}
 }
 
