@@ -58,10 +58,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Parts of each image saved (or given up) in this isolate, counted. A part waiting here for its
  * predecessor looks at D1 again within WAKE_CHECK_MS of the predecessor's request saving it,
- * instead of at its next poll: with polls backed off to LONGEST_POLL_MS, a session sent in order
- * paused ~50 ms between every two parts (1.6 s per GiB in 32 MiB parts). Only a signal: the
- * state still comes from D1, and parts on other isolates keep their polls. Each waiter checks
- * the count on its own timers; no request settles a promise another request waits on.
+ * instead of at its next poll, which with polls backed off to LONGEST_POLL_MS can come that much
+ * later, the session sending nothing meanwhile. That matters where D1 and R2 are round trips
+ * away and a part takes a fraction of a second; under `wrangler dev`, where a 32 MiB part takes
+ * about a second, it did not show. Only a signal: the state still comes from D1, and parts on
+ * other isolates keep their polls. Each waiter checks the count on its own timers; no request
+ * settles a promise another request waits on.
  */
 const settledHere = new Map<string, number>();
 /** Images remembered at once; the oldest goes first (a waiter missing its signal just polls). */
