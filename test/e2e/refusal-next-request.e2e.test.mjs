@@ -13,6 +13,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePorts, stopGroup } from "../../scripts/lib/process-group.mjs";
+import { logTail } from "./lib/server-state.mjs";
 
 const BASE = process.env.E2E_URL;
 if (!BASE) throw new Error("E2E_URL is not set: run these tests with `npm run test:e2e`");
@@ -23,6 +24,8 @@ const LIMIT = 100_000;
 /** More than LIMIT, small enough that the client has sent all of it before the refusal. */
 const BODY_BYTES = 3 * 1024 * 1024;
 const NEXT_REQUEST_MS = 1_000;
+const READY_MS = 60_000;
+const LOG_TAIL_LINES = 40;
 const META = {
 	"X-Auth-Token": TOKEN,
 	"x-image-meta-name": "e2e-refused",
@@ -89,15 +92,36 @@ async function assertNextRequestIsPrompt(base) {
 
 /** Runs `npx wrangler dev` with extra vars on a free port, with fresh local state. */
 async function startDevServer(vars) {
+	// One retry: a port picked free can be taken before wrangler binds it, and a loaded machine
+	// can be slow to bring a second runtime up. The error carries the log, which stop() deletes.
+	try {
+		return await startDevServerOnce(vars);
+	} catch (first) {
+		try {
+			return await startDevServerOnce(vars);
+		} catch (second) {
+			throw new Error(`${first.message}\nand again:\n${second.message}`);
+		}
+	}
+}
+
+async function startDevServerOnce(vars) {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glance-edge-refusal-"));
-	const logFd = fs.openSync(path.join(dir, "wrangler.log"), "a");
+	const logFile = path.join(dir, "wrangler.log");
+	const logFd = fs.openSync(logFile, "a");
+	const removeDir = () => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 	const migrate = spawn(
 		"npx",
 		["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", dir],
 		{ cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", logFd, logFd] },
 	);
 	const migrated = await new Promise((resolve) => migrate.on("exit", (code) => resolve(code)));
-	if (migrated !== 0) throw new Error(`D1 migrations failed; see ${dir}/wrangler.log`);
+	if (migrated !== 0) {
+		fs.closeSync(logFd);
+		const tail = logTail(logFile, LOG_TAIL_LINES);
+		removeDir();
+		throw new Error(`D1 migrations failed (exit ${migrated}):\n${tail}`);
+	}
 	const [port, inspectorPort] = await freePorts();
 	const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port)];
 	args.push(
@@ -121,20 +145,28 @@ async function startDevServer(vars) {
 		url,
 		async stop() {
 			await stopGroup(child.pid);
-			fs.rmSync(dir, { recursive: true, force: true });
+			removeDir();
 		},
 	};
-	const deadline = Date.now() + 60_000;
-	while (Date.now() < deadline) {
+	const started = Date.now();
+	let last = "no answer yet";
+	while (Date.now() - started < READY_MS) {
 		try {
 			const res = await fetch(`${url}/versions`, { signal: AbortSignal.timeout(2_000) });
 			await res.arrayBuffer();
 			if (res.status === 200) return server;
-		} catch {}
+			last = `GET /versions answered ${res.status}`;
+		} catch (err) {
+			last = err.cause?.code ?? err.message;
+		}
 		await sleep(200);
 	}
-	await server.stop();
-	throw new Error(`wrangler dev with ${JSON.stringify(vars)} did not come up`);
+	await stopGroup(child.pid);
+	const tail = logTail(logFile, LOG_TAIL_LINES);
+	removeDir();
+	throw new Error(
+		`wrangler dev with ${JSON.stringify(vars)} was not ready after ${READY_MS / 1000} s (${last}):\n${tail}`,
+	);
 }
 
 describe("after a refusal the next request is answered promptly", () => {

@@ -20,13 +20,14 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePorts, signalGroup, stopGroup } from "../../scripts/lib/process-group.mjs";
-import { describeServer } from "./lib/server-state.mjs";
+import { describeServer, logTail } from "./lib/server-state.mjs";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const E2E_DIR = path.join(ROOT, "test", "e2e");
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 const LOG_TAIL_LINES = 80;
+const RUNNER_OUTPUT_CHARS = 64 * 1024;
 
 const WRANGLER_ENV = {
 	...process.env,
@@ -49,6 +50,8 @@ let serverExited = false;
 let testRunner;
 let serverUrl; // of the running server
 let finishing = false;
+/** The end of the test runner's output, kept to repeat its failures after the wrangler log. */
+let runnerOutput = "";
 
 function log(message) {
 	process.stderr.write(`[e2e] ${message}\n`);
@@ -92,19 +95,23 @@ function testFiles() {
 		.map((f) => path.join(E2E_DIR, f));
 }
 
-function logTail(lines = LOG_TAIL_LINES) {
-	if (!logPath || !fs.existsSync(logPath)) return "(no wrangler log)";
-	const all = fs.readFileSync(logPath, "utf8").trimEnd().split("\n");
-	return all.slice(-lines).join("\n") || "(wrangler log is empty)";
-}
-
 function printLogTail(reason) {
 	process.stderr.write(
 		`\n[e2e] ${reason}; last ${LOG_TAIL_LINES} lines of the wrangler log:\n` +
 			`----------------------------------------------------------------\n` +
-			`${logTail()}\n` +
+			`${logTail(logPath, LOG_TAIL_LINES)}\n` +
 			`----------------------------------------------------------------\n`,
 	);
+}
+
+/**
+ * Repeats the runner's "Failed tests:" section last, so that whoever reads only the end of the
+ * output (a CI excerpt) sees which assertion failed, not just the wrangler log.
+ */
+function printFailures() {
+	const at = runnerOutput.lastIndexOf("Failed tests:");
+	if (at === -1) return;
+	process.stderr.write(`\n[e2e] the failures again:\n${runnerOutput.slice(at).trimEnd()}\n`);
 }
 
 /** After a failure: does the server still answer, and how busy are its processes. */
@@ -261,7 +268,7 @@ function runTests(url) {
 	if (files.length === 0) throw new Error(`no *.e2e.test.mjs files in ${E2E_DIR}`);
 	testRunner = spawn(process.execPath, ["--test", "--test-reporter=dot", ...files], {
 		cwd: ROOT,
-		stdio: "inherit",
+		stdio: ["inherit", "pipe", "inherit"],
 		env: {
 			...process.env,
 			E2E_URL: url,
@@ -270,6 +277,10 @@ function runTests(url) {
 			E2E_ALT_TOKEN: tokens.alt,
 			E2E_WRANGLER_LOG: logPath,
 		},
+	});
+	testRunner.stdout.on("data", (chunk) => {
+		process.stdout.write(chunk);
+		runnerOutput = (runnerOutput + chunk.toString("utf8")).slice(-RUNNER_OUTPUT_CHARS);
 	});
 	return new Promise((resolve, reject) => {
 		testRunner.on("error", reject);
@@ -317,6 +328,7 @@ async function main() {
 	if (code !== 0) {
 		printLogTail(`e2e tests failed (exit ${code})`);
 		if (!serverExited) await printServerState();
+		printFailures();
 	}
 	if (serverExited) log("note: wrangler dev exited during the tests");
 	return finish(code);

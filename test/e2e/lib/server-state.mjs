@@ -4,6 +4,7 @@
 // one whether the runtime was spinning (a process at 100 % of a core) or idle, waiting on
 // something.
 
+import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
 	CLOCK_TICKS,
@@ -45,4 +46,11 @@ async function answers(url) {
 export async function describeServer({ url, pgid }) {
 	const reply = await answers(url);
 	return [reply.line, ...(await cpuShares(pgid))];
+}
+
+/** The last `lines` lines of a log file, or a sentence saying there is none. */
+export function logTail(file, lines) {
+	if (!file || !fs.existsSync(file)) return "(no wrangler log)";
+	const all = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+	return all.slice(-lines).join("\n") || "(wrangler log is empty)";
 }
