@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { createHash } from "node:crypto";
 import type { BlobStore, MultipartWrite } from "../../src/storage/blob-store";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
-import { streamUnknownLength } from "../../src/storage/stream-to-store";
+import { streamKnownLength, streamUnknownLength } from "../../src/storage/stream-to-store";
 import { expectSameBytes, randomBytes } from "../helpers/bytes";
 
 const MiB = 1024 * 1024;
@@ -76,5 +76,31 @@ describe("an upload of unknown length", () => {
 		// that read; only the last two (the one read into last and the short tail) are not.
 		expect(parts).toHaveLength(7);
 		expect(parts.filter((p) => p.buffer.byteLength > 0).length).toBeLessThanOrEqual(2);
+	});
+});
+
+describe("an upload of known length", () => {
+	it("reads every chunk into the buffer of the one before, once the store has taken it", async () => {
+		const data = randomBytes(6 * MiB + 77, 72);
+		const blobs = new R2BlobStore(env.IMAGES);
+		const chunks: Uint8Array[] = [];
+		const stored = await streamKnownLength(
+			blobs,
+			"known-length-probe",
+			byteStream(data, 256 * 1024),
+			data.byteLength,
+			{ take: (chunk) => chunks.push(chunk) },
+		);
+		expect(stored).toEqual({
+			size: data.byteLength,
+			md5: hex("md5", data),
+			sha512: hex("sha512", data),
+		});
+		const object = await blobs.get("known-length-probe");
+		expectSameBytes(new Uint8Array(await new Response(object?.body).arrayBuffer()), data);
+		await blobs.delete("known-length-probe");
+		// A chunk whose buffer is still attached is a buffer left to the collector.
+		expect(chunks.length).toBeGreaterThan(5);
+		expect(chunks.filter((c) => c.buffer.byteLength > 0)).toHaveLength(0);
 	});
 });
