@@ -23,19 +23,25 @@ function hex(buffer: ArrayBuffer): string {
 	return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** A body without Content-Length (chunked on the wire), delivered `chunk` bytes at a time. */
-export function chunkedStream(data: Uint8Array, chunk = 64 * 1024): ReadableStream<Uint8Array> {
+/**
+ * A body without Content-Length (chunked on the wire), delivered `chunk` bytes at a time; with
+ * `type: "bytes"`, a byte stream, as request bodies are (BYOB reads work).
+ */
+export function chunkedStream(
+	data: Uint8Array,
+	chunk = 64 * 1024,
+	type?: "bytes",
+): ReadableStream<Uint8Array> {
 	let offset = 0;
-	return new ReadableStream({
-		pull(controller) {
-			if (offset >= data.byteLength) {
-				controller.close();
-				return;
-			}
-			controller.enqueue(data.slice(offset, offset + chunk));
-			offset += chunk;
-		},
-	});
+	const pull = (controller: { close(): void; enqueue(piece: Uint8Array): void }) => {
+		if (offset >= data.byteLength) {
+			controller.close();
+			return;
+		}
+		controller.enqueue(data.slice(offset, offset + chunk));
+		offset += chunk;
+	};
+	return type === "bytes" ? new ReadableStream({ type, pull }) : new ReadableStream({ pull });
 }
 
 /** A body that sends `before` bytes, then fails as a dropped connection would. */

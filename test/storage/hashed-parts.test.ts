@@ -3,25 +3,9 @@ import { createHash } from "node:crypto";
 import { hashStoredRange, storeHashedPart } from "../../src/storage/hashed-parts";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
 import { ResumableDigests } from "../../src/storage/resumable-digests";
-import { expectSameBytes, randomBytes } from "../helpers/bytes";
+import { chunkedStream, expectSameBytes, randomBytes } from "../helpers/bytes";
 
 const MiB = 1024 * 1024;
-
-/** A byte stream (as request bodies are) delivering `data` in pieces of `piece` bytes. */
-function byteStream(data: Uint8Array, piece: number): ReadableStream<Uint8Array> {
-	let offset = 0;
-	return new ReadableStream({
-		type: "bytes",
-		pull(controller) {
-			if (offset >= data.byteLength) {
-				controller.close();
-				return;
-			}
-			controller.enqueue(data.slice(offset, offset + piece));
-			offset += piece;
-		},
-	});
-}
 
 /**
  * The chunks the digests are fed. A reader given a spent chunk's buffer back takes it over
@@ -54,7 +38,7 @@ describe("hashed session parts", () => {
 		const part = await storeHashedPart(
 			upload,
 			1,
-			byteStream(data, 256 * 1024),
+			chunkedStream(data, 256 * 1024, "bytes"),
 			data.byteLength,
 			digests,
 		);

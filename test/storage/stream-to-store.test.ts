@@ -3,26 +3,10 @@ import { createHash } from "node:crypto";
 import type { BlobStore, MultipartWrite } from "../../src/storage/blob-store";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
 import { streamKnownLength, streamUnknownLength } from "../../src/storage/stream-to-store";
-import { expectSameBytes, randomBytes } from "../helpers/bytes";
+import { chunkedStream, expectSameBytes, randomBytes } from "../helpers/bytes";
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
-
-/** A byte stream (as request bodies are) delivering `data` in pieces of `piece` bytes. */
-function byteStream(data: Uint8Array, piece: number): ReadableStream<Uint8Array> {
-	let offset = 0;
-	return new ReadableStream({
-		type: "bytes",
-		pull(controller) {
-			if (offset >= data.byteLength) {
-				controller.close();
-				return;
-			}
-			controller.enqueue(data.slice(offset, offset + piece));
-			offset += piece;
-		},
-	});
-}
 
 /** R2 through the real store, with every part handed to a multipart upload kept for a look. */
 function recordingStore(): { blobs: BlobStore; parts: Uint8Array[] } {
@@ -52,6 +36,23 @@ function recordingStore(): { blobs: BlobStore; parts: Uint8Array[] } {
 const hex = (algorithm: "md5" | "sha512", data: Uint8Array) =>
 	createHash(algorithm).update(data).digest("hex");
 
+/** The upload reported `data`'s size and digests, and `key` holds exactly `data` (then goes). */
+async function expectStored(
+	blobs: BlobStore,
+	key: string,
+	stored: { size: number; md5: string; sha512: string },
+	data: Uint8Array,
+): Promise<void> {
+	expect(stored).toEqual({
+		size: data.byteLength,
+		md5: hex("md5", data),
+		sha512: hex("sha512", data),
+	});
+	const object = await blobs.get(key);
+	expectSameBytes(new Uint8Array(await new Response(object?.body).arrayBuffer()), data);
+	await blobs.delete(key);
+}
+
 describe("an upload of unknown length", () => {
 	it("fills each part into the buffer of a part already stored, not a new one per part", async () => {
 		const data = randomBytes(6 * PART + 321, 71);
@@ -59,19 +60,12 @@ describe("an upload of unknown length", () => {
 		const stored = await streamUnknownLength(
 			blobs,
 			"unknown-length-probe",
-			byteStream(data, 256 * 1024),
+			chunkedStream(data, 256 * 1024, "bytes"),
 			PART,
 			Number.MAX_SAFE_INTEGER,
 		);
-		expect(stored).toEqual({
-			size: data.byteLength,
-			md5: hex("md5", data),
-			sha512: hex("sha512", data),
-		});
 		// Reused only once the store had taken it: the bytes stored are the bytes sent.
-		const object = await blobs.get("unknown-length-probe");
-		expectSameBytes(new Uint8Array(await new Response(object?.body).arrayBuffer()), data);
-		await blobs.delete("unknown-length-probe");
+		await expectStored(blobs, "unknown-length-probe", stored, data);
 		// Seven parts went up. A part's buffer that took a later part's bytes was detached by
 		// that read; only the last two (the one read into last and the short tail) are not.
 		expect(parts).toHaveLength(7);
@@ -87,18 +81,11 @@ describe("an upload of known length", () => {
 		const stored = await streamKnownLength(
 			blobs,
 			"known-length-probe",
-			byteStream(data, 256 * 1024),
+			chunkedStream(data, 256 * 1024, "bytes"),
 			data.byteLength,
 			{ take: (chunk) => chunks.push(chunk) },
 		);
-		expect(stored).toEqual({
-			size: data.byteLength,
-			md5: hex("md5", data),
-			sha512: hex("sha512", data),
-		});
-		const object = await blobs.get("known-length-probe");
-		expectSameBytes(new Uint8Array(await new Response(object?.body).arrayBuffer()), data);
-		await blobs.delete("known-length-probe");
+		await expectStored(blobs, "known-length-probe", stored, data);
 		// A chunk whose buffer is still attached is a buffer left to the collector.
 		expect(chunks.length).toBeGreaterThan(5);
 		expect(chunks.filter((c) => c.buffer.byteLength > 0)).toHaveLength(0);
