@@ -284,7 +284,8 @@ function runTests(url) {
 	});
 	return new Promise((resolve, reject) => {
 		testRunner.on("error", reject);
-		testRunner.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+		// "close", not "exit": the runner's last output (its failures) may still be in the pipe.
+		testRunner.on("close", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
 	});
 }
 
