@@ -33,10 +33,16 @@ before(async () => {
 	await new Promise((resolve) => worker.listen(0, "127.0.0.1", resolve));
 	workerUrl = `http://127.0.0.1:${worker.address().port}`;
 });
-after(() => worker.close());
+/** Each test's scratch project, removed when the file is done. */
+const projects = [];
+after(() => {
+	worker.close();
+	for (const dir of projects) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function project() {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "glance-edge-deploy-"));
+	projects.push(dir);
 	fs.copyFileSync(path.join(ROOT, "wrangler.toml"), path.join(dir, "wrangler.toml"));
 	return {
 		dir,
