@@ -1,35 +1,23 @@
 import { env } from "cloudflare:workers";
 import { createHash } from "node:crypto";
-import type { BlobStore, MultipartWrite } from "../../src/storage/blob-store";
+import type { BlobStore } from "../../src/storage/blob-store";
 import { R2BlobStore } from "../../src/storage/r2-blob-store";
 import { streamKnownLength, streamUnknownLength } from "../../src/storage/stream-to-store";
 import { chunkedStream, expectSameBytes, randomBytes } from "../helpers/bytes";
+import { storeWith } from "../helpers/stores";
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
 
 /** R2 through the real store, with every part handed to a multipart upload kept for a look. */
 function recordingStore(): { blobs: BlobStore; parts: Uint8Array[] } {
-	const inner = new R2BlobStore(env.IMAGES);
 	const parts: Uint8Array[] = [];
-	const watch = (upload: MultipartWrite): MultipartWrite => ({
-		uploadId: upload.uploadId,
-		uploadPart: (partNumber, bytes) => {
+	const blobs = storeWith({
+		uploadPart: (inner) => (partNumber, bytes) => {
 			if (bytes instanceof Uint8Array) parts.push(bytes);
-			return upload.uploadPart(partNumber, bytes);
+			return inner.uploadPart(partNumber, bytes);
 		},
-		complete: (done) => upload.complete(done),
-		abort: () => upload.abort(),
-	});
-	const blobs: BlobStore = {
-		put: (...args) => inner.put(...args),
-		startMultipart: async (key) => watch(await inner.startMultipart(key)),
-		resumeMultipart: (key, uploadId) => watch(inner.resumeMultipart(key, uploadId)),
-		list: (...args) => inner.list(...args),
-		get: (...args) => inner.get(...args),
-		head: (key) => inner.head(key),
-		delete: (key) => inner.delete(key),
-	};
+	})();
 	return { blobs, parts };
 }
 
