@@ -13,6 +13,10 @@
 //   PUT  /floor/sha512    the same, through SHA-512                       (known-length floor)
 //   PUT  /floor/md5+sha512  the same, through MD5 and SHA-512             (unknown-length floor)
 //   PUT  /floor/store+sha512  the SHA-512 floor, stored in R2 as it is read  (the least a hashing put costs)
+//   HEAD /least/images/:id  the SELECT with the image's properties, answered as a v1 HEAD must
+//                           be: its x-image-meta-* headers and one log line (vs HEAD)
+//   POST /least/images      the INSERT, answered as glance-edge answers a v1 register: the
+//                           image as JSON, its Location and one log line (vs register)
 //   POST /multipart/:key  start an R2 multipart upload              (vs opening an upload session)
 //   PUT  /multipart/:key/:n?uploadId=  stream a part into it       (vs a session's part)
 //   POST /multipart/:key/complete?uploadId=  assemble the parts    (vs completing the session)
@@ -49,6 +53,138 @@ async function selectOne(env, id, asJson) {
 	if (!row) return new Response(null, { status: 404 });
 	if (asJson) return Response.json(row);
 	return new Response(null, { status: 200, headers: { "x-image-status": row.status } });
+}
+
+/**
+ * The least a v1 HEAD and a v1 register cost, beside the bare SELECT and INSERT: what Glance v1's
+ * contract adds to the one statement (the x-image-meta-* headers, the image as JSON) and the one
+ * structured log line per request glance-edge keeps, and nothing else (no framework, no auth, no
+ * validation). The gap between glance-edge and these is its own; the rest is the contract's and
+ * the runtime's (the console, the dev proxy carrying each header).
+ */
+const SELECT_WITH_PROPERTIES = `SELECT images.*, (SELECT json_group_object(name, value)
+	FROM image_properties WHERE image_id = images.id) AS properties FROM images WHERE id = ?1`;
+/** glance-edge's x-image-meta-* fields (src/domain/image-fields.ts, v1Header), in its order. */
+const V1_FIELDS = [
+	"id",
+	"name",
+	"status",
+	"status_reason",
+	"size",
+	"virtual_size",
+	"checksum",
+	"os_hash_algo",
+	"os_hash_value",
+	"disk_format",
+	"container_format",
+	"min_disk",
+	"min_ram",
+	"is_public",
+	"owner",
+	"protected",
+	"created_at",
+	"updated_at",
+	"deleted_at",
+	"deleted",
+];
+const V1_BOOLEANS = new Set(["is_public", "protected", "deleted"]);
+
+function logLine(request, status, started, imageId, bytesOut) {
+	console.info(
+		JSON.stringify({
+			level: "info",
+			msg: "request",
+			request_id: crypto.randomUUID(),
+			method: request.method,
+			route: new URL(request.url).pathname.startsWith("/least/images/")
+				? "/least/images/:id"
+				: "/least/images",
+			status,
+			duration_ms: Date.now() - started,
+			tenant: "bench",
+			image_id: imageId,
+			bytes_in: Number(request.headers.get("content-length") ?? 0),
+			bytes_out: bytesOut,
+		}),
+	);
+}
+
+function v1Value(field, value) {
+	if (V1_BOOLEANS.has(field)) return value ? "True" : "False";
+	return String(value);
+}
+
+async function leastHead(env, request, id) {
+	const started = Date.now();
+	const row = await env.DB.prepare(SELECT_WITH_PROPERTIES).bind(id).first();
+	if (!row) return new Response(null, { status: 404 });
+	const headers = new Headers({ "content-type": "application/octet-stream" });
+	for (const field of V1_FIELDS) {
+		const value = row[field];
+		if (value !== null && value !== undefined)
+			headers.set(`x-image-meta-${field}`, v1Value(field, value));
+	}
+	for (const [key, value] of Object.entries(JSON.parse(row.properties ?? "{}"))) {
+		headers.set(`x-image-meta-property-${key}`, value);
+	}
+	if (row.checksum) headers.set("etag", row.checksum);
+	headers.set("content-length", String(row.size ?? 0));
+	headers.set("x-openstack-request-id", `req-${crypto.randomUUID()}`);
+	logLine(request, 200, started, id, 0);
+	return new Response(null, { status: 200, headers });
+}
+
+async function leastRegister(env, request) {
+	const started = Date.now();
+	const body = await request.json();
+	const id = crypto.randomUUID();
+	const stamp = now();
+	await env.DB.prepare(INSERT)
+		.bind(
+			id,
+			body.name ?? null,
+			body.disk_format ?? null,
+			body.container_format ?? null,
+			"bench",
+			`images/${id}`,
+			crypto.randomUUID(),
+			stamp,
+		)
+		.run();
+	const image = {
+		id,
+		name: body.name ?? null,
+		status: "queued",
+		status_reason: null,
+		size: 0,
+		virtual_size: null,
+		checksum: null,
+		os_hash_algo: null,
+		os_hash_value: null,
+		disk_format: body.disk_format ?? null,
+		container_format: body.container_format ?? null,
+		min_disk: 0,
+		min_ram: 0,
+		is_public: false,
+		owner: "bench",
+		protected: false,
+		created_at: stamp,
+		updated_at: stamp,
+		deleted_at: null,
+		deleted: false,
+		properties: {},
+	};
+	// As glance-edge answers a registration: 202, the reserved object's location beside the image.
+	const text = JSON.stringify({ location: `r2://bench/images/${id}`, image });
+	logLine(request, 202, started, id, text.length);
+	return new Response(text, {
+		status: 202,
+		headers: {
+			"content-type": "application/json",
+			location: `${new URL(request.url).origin}/v1/images/${id}`,
+			"x-openstack-request-id": `req-${crypto.randomUUID()}`,
+		},
+	});
 }
 
 async function selectPage(env, url) {
@@ -159,6 +295,11 @@ export default {
 			return selectOne(env, key, method === "GET");
 		}
 		if (resource === "list" && method === "GET") return selectPage(env, url);
+		if (resource === "least" && key === "images") {
+			const id = url.pathname.split("/")[3];
+			if (id && method === "HEAD") return leastHead(env, request, id);
+			if (!id && method === "POST") return leastRegister(env, request);
+		}
 		if (resource === "floor" && key && method === "PUT")
 			return floor(env, decodeURIComponent(key), request);
 		if (resource === "multipart" && key) {
