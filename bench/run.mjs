@@ -386,10 +386,18 @@ async function main() {
 	);
 	const appHead = await fetch(`${app.url}/v1/images/${headId}`, { method: "HEAD", headers: auth });
 	check(appHead.status === 200, `HEAD of a seeded image answered ${appHead.status}`);
+	// The least v1 HEAD must answer with the very headers glance-edge does, or it measures less.
+	const metaHeaders = (res) =>
+		JSON.stringify([...res.headers].filter(([name]) => name.startsWith("x-image-meta-")));
+	const leastHead = await fetch(`${base.url}/least/images/${headId}`, { method: "HEAD" });
+	check(
+		metaHeaders(leastHead) === metaHeaders(appHead),
+		`the least v1 HEAD's x-image-meta-* headers differ from glance-edge's: ${metaHeaders(leastHead)} against ${metaHeaders(appHead)}`,
+	);
 
 	const figures = [];
 	const rate = async (spec) => {
-		const { label, connections, app: appReq, base: baseReq, quietLog = false } = spec;
+		const { label, connections, app: appReq, base: baseReq, least, quietLog = false } = spec;
 		log(`${label}: ${connections} connection(s), ${REPS} × ${SECONDS} s per side`);
 		// `quietLog`: glance-edge's side is the server with REQUEST_LOG=errors.
 		const appSide = quietLog ? "quiet" : "app";
@@ -399,8 +407,23 @@ async function main() {
 			url: `${(side === "app" ? appServer : base).url}${(side === "app" ? appReq : baseReq).path}`,
 			connections,
 		});
+		// `least`: a baseline route doing what the contract asks of this request and nothing else,
+		// run right after each bare run (as the least hashing put is) and reported beside it.
+		const leastRequest = least ? { ...least, url: `${base.url}${least.path}`, connections } : null;
+		const leastRuns = leastRequest ? [] : null;
 		// Warm-up (not measured): JIT, D1 statement caches, connection set-up.
 		for (const side of ["app", "base"]) await requestLoad({ ...request(side), seconds: 1 });
+		if (leastRequest) await requestLoad({ ...leastRequest, seconds: 1 });
+		const measureLeast = async () => {
+			const cpu = serverCpu("base");
+			const r = await requestLoad({ ...leastRequest, seconds: SECONDS });
+			r.cpuMs = ((serverCpu("base") - cpu) * 1000) / (r.requests + r.failed);
+			check(
+				r.failed <= 0.01 * (r.requests + r.failed),
+				`${label}: ${r.failed} of ${r.requests + r.failed} requests to the least route failed`,
+			);
+			leastRuns.push(r);
+		};
 		const runs = await repeated(
 			label,
 			async (side) => {
@@ -416,11 +439,12 @@ async function main() {
 					`${label}: ${r.failed} of ${r.requests + r.failed} requests to ${side} failed`,
 				);
 				if (r.failed > 0) log(`  ${side}: ${r.failed} failed requests`);
+				if (side === "base" && leastRuns) await measureLeast();
 				return r;
 			},
 			noise,
 		);
-		figures.push({ kind: "rate", label, connections, ...runs });
+		figures.push({ kind: "rate", label, connections, least: leastRuns, ...runs });
 		return runs;
 	};
 
@@ -716,12 +740,14 @@ async function main() {
 			connections: 16,
 			app: { path: `/v1/images/${headId}`, method: "HEAD", headers: auth },
 			base: { path: `/images/${headId}`, method: "HEAD" },
+			least: { path: `/least/images/${headId}`, method: "HEAD" },
 		},
 		{
 			label: REGISTER_FIGURE,
 			connections: 16,
 			app: jsonPost("/v1/images", auth),
 			base: bareInsert,
+			least: jsonPost("/least/images"),
 		},
 	];
 	for (const spec of fixedCost.slice(0, 2)) await rate(spec);
@@ -733,7 +759,7 @@ async function main() {
 	});
 	await rate(fixedCost[2]);
 	for (const spec of fixedCost) {
-		await rate({ ...spec, label: `${QUIET} ${spec.label}`, quietLog: true });
+		await rate({ ...spec, least: undefined, label: `${QUIET} ${spec.label}`, quietLog: true });
 	}
 
 	// v2 over the same images and the same baseline routes.
@@ -1072,6 +1098,30 @@ function render(results, small, large) {
 		(x) => x >= 0.9,
 	);
 	fixed("HEAD (default log) ≥ 0.9× the bare SELECT rps", HEAD_FIGURE, "rps", (x) => x >= 0.9);
+	/** glance-edge against the figure's `least` route: how much of the gap is its own. */
+	const againstLeast = (name, label, what) => {
+		const f = byLabel.get(label);
+		if (!f?.least?.length) return;
+		const values = (runs, key) => runs.map((r) => r[key]);
+		const leastRps = median(values(f.least, "rps"));
+		const leastCpu = median(values(f.least, "cpuMs"));
+		goals.push(
+			`- [info] ${name} against ${what} (${leastRps.toFixed(0)} req/s, ${leastCpu.toFixed(2)} ms of server CPU per request, ` +
+				`run beside each bare one, which it reaches ${exact(ratio(values(f.least, "rps"), values(f.base, "rps")))} of): ` +
+				`${exact(ratio(values(f.app, "rps"), values(f.least, "rps")))} of its rate, ` +
+				`${exact(ratio(values(f.app, "cpuMs"), values(f.least, "cpuMs")))} of its server CPU per request`,
+		);
+	};
+	againstLeast(
+		"register (default log)",
+		REGISTER_FIGURE,
+		"the least v1 register (the bare INSERT answered with the image as JSON and one log line)",
+	);
+	againstLeast(
+		"HEAD (default log)",
+		HEAD_FIGURE,
+		"the least v1 HEAD (the SELECT with the properties, answered with their x-image-meta-* headers and one log line)",
+	);
 	out.push(
 		`Targets (issue 18, ratios from this run; ${results.options.inspector ? "wrangler dev, inspector on" : "served as wrangler dev does, inspector off"}):`,
 		...goals,
