@@ -176,9 +176,25 @@ export function streamDownload({ url, headers }) {
 	});
 }
 
-/** A small request with a JSON answer (housekeeping, not measured). */
+/**
+ * A small request with a JSON answer (housekeeping, not measured). A GET or HEAD that fails in
+ * transport is sent once more: under `wrangler dev` such a request has failed without reaching
+ * the worker (which logged nothing), once in a run of thousands, and a 30-minute run should not
+ * end on a request it does not time. The failure is logged with its cause; a second one ends it.
+ */
 export async function call(url, init = {}) {
-	const res = await fetch(url, init);
+	const method = (init.method ?? "GET").toUpperCase();
+	let res;
+	try {
+		res = await fetch(url, init);
+	} catch (err) {
+		const cause = err?.cause?.code ?? err?.cause?.message ?? err?.message;
+		if (method !== "GET" && method !== "HEAD") {
+			throw new Error(`${method} ${url} failed: ${cause}`, { cause: err });
+		}
+		console.error(`[bench] ${method} ${url} failed (${cause}); sending it again`);
+		res = await fetch(url, init);
+	}
 	const text = await res.text();
 	let json = null;
 	try {
