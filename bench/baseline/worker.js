@@ -13,6 +13,8 @@
 //   PUT  /floor/sha512    the same, through SHA-512                       (known-length floor)
 //   PUT  /floor/md5+sha512  the same, through MD5 and SHA-512             (unknown-length floor)
 //   PUT  /floor/store+sha512  the SHA-512 floor, stored in R2 as it is read  (the least a hashing put costs)
+//   PUT  /least/chunked   a chunked body hashed with MD5 and SHA-512 and stored as a multipart
+//                         upload in 8 MiB parts  (the least an unknown-length put costs)
 //   HEAD /least/images/:id  the SELECT with the image's properties, answered as a v1 HEAD must
 //                           be: its x-image-meta-* headers and one log line (vs HEAD)
 //   POST /least/images      the INSERT, answered as glance-edge answers a v1 register: the
@@ -267,6 +269,73 @@ async function floor(env, kind, request) {
 	return Response.json({ size, digests: hex }, { status: 201 });
 }
 
+/** glance-edge's default UPLOAD_PART_BYTES: the part size of its unknown-length uploads. */
+const PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The least an unknown-length put costs: the body read straight into 8 MiB parts (two buffers
+ * taking turns), hashed with MD5 and SHA-512 as it is read, one part stored while the next
+ * fills, completed as a multipart object. Any worker must do that much with a body of unknown
+ * length: R2 takes no stream of unknown length and gives a multipart object no MD5.
+ */
+async function leastChunkedPut(env, request) {
+	if (!request.body) return new Response("no body", { status: 400 });
+	const key = `least-chunked-${crypto.randomUUID()}`;
+	const digests = ["MD5", "SHA-512"].map((a) => new crypto.DigestStream(a));
+	const writers = digests.map((d) => d.getWriter());
+	const reader = request.body.getReader({ mode: "byob" });
+	const upload = await env.IMAGES.createMultipartUpload(key);
+	const parts = [];
+	let storing = null;
+	let spare = null;
+	const flush = async (bytes) => {
+		// The part before has been stored once its upload settles: its buffer fills the next one.
+		if (storing) spare = await storing;
+		const partNumber = parts.length + 1;
+		storing = upload.uploadPart(partNumber, bytes).then((part) => {
+			parts.push(part);
+			return bytes.buffer;
+		});
+	};
+	let part = new Uint8Array(PART_BYTES);
+	let filled = 0;
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.readAtLeast(
+			Math.min(MIN_READ_BYTES, PART_BYTES - filled),
+			part.subarray(filled),
+		);
+		if (value) part = new Uint8Array(value.buffer, 0, PART_BYTES);
+		if (value?.byteLength) {
+			for (const w of writers) w.write(value).catch(() => {});
+			size += value.byteLength;
+			filled += value.byteLength;
+			if (filled === PART_BYTES) {
+				await flush(part);
+				part =
+					spare?.byteLength === PART_BYTES ? new Uint8Array(spare) : new Uint8Array(PART_BYTES);
+				spare = null;
+				filled = 0;
+			}
+		}
+		if (done) break;
+	}
+	if (filled > 0) await flush(part.subarray(0, filled));
+	if (storing) await storing;
+	await upload.complete(parts);
+	await env.IMAGES.delete(key);
+	const hex = [];
+	for (let i = 0; i < writers.length; i++) {
+		await writers[i].close();
+		hex.push(
+			[...new Uint8Array(await digests[i].digest)]
+				.map((b) => b.toString(16).padStart(2, "0"))
+				.join(""),
+		);
+	}
+	return Response.json({ size, digests: hex }, { status: 201 });
+}
+
 async function multipart(env, request, url, key, step) {
 	if (!step && request.method === "POST") {
 		const upload = await env.IMAGES.createMultipartUpload(key);
@@ -295,6 +364,9 @@ export default {
 			return selectOne(env, key, method === "GET");
 		}
 		if (resource === "list" && method === "GET") return selectPage(env, url);
+		if (resource === "least" && key === "chunked" && method === "PUT") {
+			return leastChunkedPut(env, request);
+		}
 		if (resource === "least" && key === "images") {
 			const id = url.pathname.split("/")[3];
 			if (id && method === "HEAD") return leastHead(env, request, id);
