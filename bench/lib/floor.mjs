@@ -7,7 +7,9 @@
 // `store+sha512` hashes the body and stores it as it is read, with nothing else: the least any
 // worker that verifies a known-length upload does on this stack. It runs beside each bare put of
 // the known-length figures (measured apart, minutes away, this machine's drift swamped it), and
-// glance-edge's upload is shown against it too (an [info] line, not a target).
+// glance-edge's upload is shown against it too (an [info] line, not a target). The unknown-length
+// figures have theirs in the baseline's `/least/chunked`: the body sent chunked, both digests,
+// a multipart of 8 MiB parts.
 
 import { streamUpload } from "./load.mjs";
 import { cell, median } from "./report.mjs";
@@ -79,9 +81,9 @@ export function floorRatio(figure, floors, kind) {
 }
 
 /**
- * A known-length upload figure against the least hashing put measured beside its bare puts
- * (`figure.least`): glance-edge's MB/s and CPU per GB over those. Returns the ratios and the
- * least hashing put's own medians.
+ * An upload figure against its least put measured beside its bare puts (`figure.least`: the
+ * least hashing put for known length, the least chunked put for unknown length): glance-edge's
+ * MB/s and CPU per GB over those. Returns the ratios and the least put's own medians.
  */
 export function hashedPutRatios(figure) {
 	const leastMbps = med(figure.least, "mbps");
