@@ -32,9 +32,10 @@ const SELECT_PAGE =
 /** Glance's timestamp format, as glance-edge stores it. */
 const now = () => `${new Date().toISOString().slice(0, 23)}000`;
 
-async function insert(env, request) {
-	const body = await request.json();
+/** The one INSERT of a registration's row; its id and timestamp. */
+async function insertRow(env, body) {
 	const id = crypto.randomUUID();
+	const stamp = now();
 	await env.DB.prepare(INSERT)
 		.bind(
 			id,
@@ -44,9 +45,14 @@ async function insert(env, request) {
 			"bench",
 			`images/${id}`,
 			crypto.randomUUID(),
-			now(),
+			stamp,
 		)
 		.run();
+	return { id, stamp };
+}
+
+async function insert(env, request) {
+	const { id } = await insertRow(env, await request.json());
 	return Response.json({ id }, { status: 202 });
 }
 
@@ -139,20 +145,7 @@ async function leastHead(env, request, id) {
 async function leastRegister(env, request) {
 	const started = Date.now();
 	const body = await request.json();
-	const id = crypto.randomUUID();
-	const stamp = now();
-	await env.DB.prepare(INSERT)
-		.bind(
-			id,
-			body.name ?? null,
-			body.disk_format ?? null,
-			body.container_format ?? null,
-			"bench",
-			`images/${id}`,
-			crypto.randomUUID(),
-			stamp,
-		)
-		.run();
+	const { id, stamp } = await insertRow(env, body);
 	const image = {
 		id,
 		name: body.name ?? null,
@@ -223,6 +216,20 @@ const FLOOR_DIGESTS = {
 };
 const FLOOR_KEY = "floor-store";
 
+/** Closes the DigestStreams' writers and answers their digests in hex, in order. */
+async function hexDigests(digests, writers) {
+	const hex = [];
+	for (let i = 0; i < writers.length; i++) {
+		await writers[i].close();
+		hex.push(
+			[...new Uint8Array(await digests[i].digest)]
+				.map((b) => b.toString(16).padStart(2, "0"))
+				.join(""),
+		);
+	}
+	return hex;
+}
+
 /**
  * The hashing floor: the body read in glance-edge's 1 MiB BYOB reads and written to native
  * DigestStreams, as glance-edge hashes it, and nothing else (no store). Less the drain's cost,
@@ -257,16 +264,7 @@ async function floor(env, kind, request) {
 		await storing;
 		await env.IMAGES.delete(FLOOR_KEY);
 	}
-	const hex = [];
-	for (let i = 0; i < writers.length; i++) {
-		await writers[i].close();
-		hex.push(
-			[...new Uint8Array(await digests[i].digest)]
-				.map((b) => b.toString(16).padStart(2, "0"))
-				.join(""),
-		);
-	}
-	return Response.json({ size, digests: hex }, { status: 201 });
+	return Response.json({ size, digests: await hexDigests(digests, writers) }, { status: 201 });
 }
 
 /** glance-edge's default UPLOAD_PART_BYTES: the part size of its unknown-length uploads. */
@@ -324,16 +322,7 @@ async function leastChunkedPut(env, request) {
 	if (storing) await storing;
 	await upload.complete(parts);
 	await env.IMAGES.delete(key);
-	const hex = [];
-	for (let i = 0; i < writers.length; i++) {
-		await writers[i].close();
-		hex.push(
-			[...new Uint8Array(await digests[i].digest)]
-				.map((b) => b.toString(16).padStart(2, "0"))
-				.join(""),
-		);
-	}
-	return Response.json({ size, digests: hex }, { status: 201 });
+	return Response.json({ size, digests: await hexDigests(digests, writers) }, { status: 201 });
 }
 
 async function multipart(env, request, url, key, step) {
