@@ -97,16 +97,14 @@ const V1_FIELDS = [
 ];
 const V1_BOOLEANS = new Set(["is_public", "protected", "deleted"]);
 
-function logLine(request, status, started, imageId, bytesOut) {
+function logLine(request, route, status, started, imageId, bytesOut) {
 	console.info(
 		JSON.stringify({
 			level: "info",
 			msg: "request",
 			request_id: crypto.randomUUID(),
 			method: request.method,
-			route: new URL(request.url).pathname.startsWith("/least/images/")
-				? "/least/images/:id"
-				: "/least/images",
+			route,
 			status,
 			duration_ms: Date.now() - started,
 			tenant: "bench",
@@ -138,11 +136,11 @@ async function leastHead(env, request, id) {
 	if (row.checksum) headers.set("etag", row.checksum);
 	headers.set("content-length", String(row.size ?? 0));
 	headers.set("x-openstack-request-id", `req-${crypto.randomUUID()}`);
-	logLine(request, 200, started, id, 0);
+	logLine(request, "/least/images/:id", 200, started, id, 0);
 	return new Response(null, { status: 200, headers });
 }
 
-async function leastRegister(env, request) {
+async function leastRegister(env, request, url) {
 	const started = Date.now();
 	const body = await request.json();
 	const { id, stamp } = await insertRow(env, body);
@@ -171,12 +169,12 @@ async function leastRegister(env, request) {
 	};
 	// As glance-edge answers a registration: 202, the reserved object's location beside the image.
 	const text = JSON.stringify({ location: `r2://bench/images/${id}`, image });
-	logLine(request, 202, started, id, text.length);
+	logLine(request, "/least/images", 202, started, id, text.length);
 	return new Response(text, {
 		status: 202,
 		headers: {
 			"content-type": "application/json",
-			location: `${new URL(request.url).origin}/v1/images/${id}`,
+			location: `${url.origin}/v1/images/${id}`,
 			"x-openstack-request-id": `req-${crypto.randomUUID()}`,
 		},
 	});
@@ -359,7 +357,7 @@ export default {
 		if (resource === "least" && key === "images") {
 			const id = url.pathname.split("/")[3];
 			if (id && method === "HEAD") return leastHead(env, request, id);
-			if (!id && method === "POST") return leastRegister(env, request);
+			if (!id && method === "POST") return leastRegister(env, request, url);
 		}
 		if (resource === "floor" && key && method === "PUT")
 			return floor(env, decodeURIComponent(key), request);
