@@ -414,32 +414,28 @@ async function main() {
 		// Warm-up (not measured): JIT, D1 statement caches, connection set-up.
 		for (const side of ["app", "base"]) await requestLoad({ ...request(side), seconds: 1 });
 		if (leastRequest) await requestLoad({ ...leastRequest, seconds: 1 });
-		const measureLeast = async () => {
-			const cpu = serverCpu("base");
-			const r = await requestLoad({ ...leastRequest, seconds: SECONDS });
-			r.cpuMs = ((serverCpu("base") - cpu) * 1000) / (r.requests + r.failed);
+		/** One measured load of `req` on server `who`, with its CPU per request. */
+		const measure = async (req, who, name) => {
+			const cpu = serverCpu(who);
+			const tooling = toolingCpu(who);
+			const r = await requestLoad({ ...req, seconds: SECONDS });
+			r.cpuMs = ((serverCpu(who) - cpu) * 1000) / (r.requests + r.failed);
+			r.toolingMs = ((toolingCpu(who) - tooling) * 1000) / (r.requests + r.failed);
+			// A rate of error answers measures nothing: stop rather than print it.
 			check(
 				r.failed <= 0.01 * (r.requests + r.failed),
-				`${label}: ${r.failed} of ${r.requests + r.failed} requests to the least route failed`,
+				`${label}: ${r.failed} of ${r.requests + r.failed} requests to ${name} failed`,
 			);
-			leastRuns.push(r);
+			if (r.failed > 0) log(`  ${name}: ${r.failed} failed requests`);
+			return r;
 		};
 		const runs = await repeated(
 			label,
 			async (side) => {
-				const who = side === "app" ? appSide : side;
-				const cpu = serverCpu(who);
-				const tooling = toolingCpu(who);
-				const r = await requestLoad({ ...request(side), seconds: SECONDS });
-				r.cpuMs = ((serverCpu(who) - cpu) * 1000) / (r.requests + r.failed);
-				r.toolingMs = ((toolingCpu(who) - tooling) * 1000) / (r.requests + r.failed);
-				// A rate of error answers measures nothing: stop rather than print it.
-				check(
-					r.failed <= 0.01 * (r.requests + r.failed),
-					`${label}: ${r.failed} of ${r.requests + r.failed} requests to ${side} failed`,
-				);
-				if (r.failed > 0) log(`  ${side}: ${r.failed} failed requests`);
-				if (side === "base" && leastRuns) await measureLeast();
+				const r = await measure(request(side), side === "app" ? appSide : side, side);
+				if (side === "base" && leastRuns) {
+					leastRuns.push(await measure(leastRequest, "base", "the least route"));
+				}
 				return r;
 			},
 			noise,
